@@ -1,0 +1,771 @@
+"""Reading messy incident exports and writing outputs safely.
+
+One job: get tables in and out. Inputs are CSV (UTF-8, UTF-8 with BOM, Windows-1252, or UTF-8
+with stray Windows-1252 bytes), Excel (.xlsx), Parquet or JSON Lines. Every cell is read as text
+so identifiers, codes and free text come out exactly as they went in. Outputs are written to a
+temporary file beside the target and moved into place, so an error or Ctrl-C never leaves a
+partial file behind.
+
+Error messages name the file, the row or the column and what to do; they never quote a cell,
+because cells hold patient text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from safetylens.exceptions import DataValidationError, InputFormatError
+
+FORMATS = ("csv", "xlsx", "parquet", "jsonl")
+"""Input formats, chosen from the file suffix."""
+
+OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
+"""Output formats for ``classify``."""
+
+TEXT_COLUMN_CANDIDATES: tuple[str, ...] = (
+    "description",
+    "describe what happened",
+    "text",
+    "in07",
+    "f001",
+    "incident description",
+    "description of incident",
+    "what happened",
+    "details",
+    "incident details",
+    "description of what happened",
+    "narrative",
+    "free text",
+    "report",
+    "report text",
+)
+"""Free-text column names of common exports (Datix, NRLS ``IN07``, LFPSE ``F001``), in priority order."""
+
+_SNIFF_BYTES = 64 * 1024
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_ERROR_HANDLER = "safetylens-cp1252"
+
+
+def _cp1252_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    """Decode bytes that are not valid UTF-8 as Windows-1252 (undefined bytes as Latin-1)."""
+    bad = exc.object[exc.start : exc.end]
+    return bad.decode("cp1252", errors="ignore") or bad.decode("latin-1"), exc.end
+
+
+codecs.register_error(_ERROR_HANDLER, _cp1252_fallback)
+
+
+def _label(path: Path) -> str:
+    return path.name
+
+
+def detect_format(path: str | os.PathLike) -> str:
+    """Return the input format of ``path`` from its suffix.
+
+    Examples
+    --------
+    >>> detect_format("export.XLSX")
+    'xlsx'
+    >>> detect_format("reports.ndjson")
+    'jsonl'
+    """
+    suffix = Path(path).suffix.lower()
+    mapping = {
+        ".csv": "csv",
+        ".txt": "csv",
+        ".tsv": "csv",
+        ".xlsx": "xlsx",
+        ".xlsm": "xlsx",
+        ".parquet": "parquet",
+        ".pq": "parquet",
+        ".jsonl": "jsonl",
+        ".ndjson": "jsonl",
+        ".json": "jsonl",
+    }
+    if suffix not in mapping:
+        raise InputFormatError(
+            f"{Path(path).name}: unknown file type '{suffix or '(none)'}'; "
+            "use .csv, .xlsx, .parquet or .jsonl"
+        )
+    return mapping[suffix]
+
+
+def _check_readable(path: Path) -> None:
+    if not path.exists():
+        raise InputFormatError(f"{_label(path)}: no such file")
+    if path.is_dir():
+        raise InputFormatError(f"{_label(path)}: is a folder, not a file")
+    if path.stat().st_size == 0:
+        raise InputFormatError(f"{_label(path)}: the file is empty")
+
+
+def _sniff_text(path: Path) -> tuple[str, str]:
+    """Return (encoding, delimiter) for a CSV file, refusing binary files."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+        sample = head.decode("utf-16", errors="replace")
+    else:
+        if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
+            raise InputFormatError(
+                f"{_label(path)}: looks like an Excel or zip file, not CSV; save it as .xlsx "
+                "or export it as CSV"
+            )
+        nul_share = head.count(b"\x00") / max(len(head), 1)
+        control = sum(1 for b in head if b < 9 or 13 < b < 32) / max(len(head), 1)
+        if nul_share > 0.01 or control > 0.05:
+            raise InputFormatError(
+                f"{_label(path)}: looks like binary data, not text; export the report as CSV"
+            )
+        encoding = "utf-8-sig"
+        sample = head.decode("utf-8", errors=_ERROR_HANDLER).lstrip("\ufeff")
+    first_line = sample.split("\n", 1)[0]
+    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
+    delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
+    if path.suffix.lower() == ".tsv":
+        delimiter = "\t"
+    return encoding, delimiter
+
+
+class _CleanTextReader:
+    """A text stream that drops NUL characters (pandas' parser stops at them)."""
+
+    def __init__(self, fh):
+        self._fh = fh
+
+    def read(self, size: int = -1) -> str:
+        return self._fh.read(size).replace("\x00", "")
+
+    def readline(self, size: int = -1) -> str:  # pragma: no cover - used by some engines
+        return self._fh.readline(size).replace("\x00", "")
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = self.readline()
+        if not line:
+            raise StopIteration
+        return line
+
+
+def _csv_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+    with open(path, encoding=encoding, errors=_ERROR_HANDLER, newline="") as fh:
+        reader = csv.reader(_CleanTextReader(fh), delimiter=delimiter)
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                return [cell.strip() for cell in row]
+    raise InputFormatError(f"{_label(path)}: the file has no header row")
+
+
+def _parser_message(path: Path, exc: Exception) -> InputFormatError:
+    text = str(exc)
+    match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", text)
+    if match:
+        expected, line, saw = match.groups()
+        return InputFormatError(
+            f"{_label(path)}: line {line} has {saw} fields but the header has {expected}; "
+            "quote text that contains the delimiter, or fix that row"
+        )
+    if "EOF inside string" in text or "EOF" in text:
+        line = re.search(r"line (\d+)", text)
+        where = f" starting at line {line.group(1)}" if line else ""
+        return InputFormatError(
+            f"{_label(path)}: a quoted field{where} is never closed; fix the quotes in that row"
+        )
+    return InputFormatError(f"{_label(path)}: cannot parse the CSV ({type(exc).__name__})")
+
+
+class Table:
+    """A table being read in chunks: its header, its chunks and how far reading has got.
+
+    Attributes
+    ----------
+    path : Path
+    columns : list of str
+        Column names exactly as in the file header (duplicates kept).
+    """
+
+    def __init__(self, path: Path, columns: list[str], chunks, size: int):
+        self.path = path
+        self.columns = columns
+        self._chunks = chunks
+        self._size = max(size, 1)
+        self.done = 0  # bytes (text files) or rows (others) consumed so far
+
+    def __iter__(self):
+        return self._chunks(self)
+
+    @property
+    def total(self) -> int:
+        """The size against which :attr:`done` is measured."""
+        return self._size
+
+
+def iter_table(
+    path: str | os.PathLike, *, chunk_size: int = 10_000, sheet: str | int | None = None
+) -> Table:
+    """Open a table for reading in chunks of rows, every cell as text.
+
+    Parameters
+    ----------
+    path : path-like
+        A .csv, .xlsx, .parquet or .jsonl file.
+    chunk_size : int, default=10_000
+        Rows per chunk.
+    sheet : str or int, optional
+        Excel sheet name or index (default: the first sheet).
+
+    Returns
+    -------
+    Table
+        ``table.columns`` is the header as written in the file; iterating gives DataFrames with
+        unique column names (duplicates get ``.1``, ``.2`` suffixes), in order, with a running
+        integer index.
+
+    Raises
+    ------
+    InputFormatError
+        When the file is missing, empty, binary, of an unknown type, has no data rows or has a
+        malformed row.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    _check_readable(path)
+    if chunk_size < 1:
+        raise DataValidationError(f"chunk size must be at least 1; got {chunk_size}")
+    if fmt == "csv":
+        return _iter_csv(path, chunk_size)
+    if fmt == "parquet":
+        return _iter_parquet(path, chunk_size)
+    if fmt == "xlsx":
+        frame, columns = _read_excel(path, sheet)
+    else:
+        frame = _read_jsonl(path)
+        columns = [str(c) for c in frame.columns]
+    if len(frame) == 0:
+        raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
+
+    def chunks(table):
+        for i in range(0, len(frame), chunk_size):
+            part = frame.iloc[i : i + chunk_size]
+            table.done = i + len(part)
+            yield part
+
+    return Table(path, columns, chunks, len(frame))
+
+
+def _iter_csv(path: Path, chunk_size: int) -> Table:
+    import pandas as pd
+
+    encoding, delimiter = _sniff_text(path)
+    columns = _csv_header(path, encoding, delimiter)
+    if not any(columns):
+        raise InputFormatError(f"{_label(path)}: the header row is empty")
+    unique = _unique_names(columns)
+
+    def chunks(table):
+        rows = 0
+        with open(path, encoding=encoding, errors=_ERROR_HANDLER, newline="") as fh:
+            try:
+                # The header is read as a data row so that pandas measures every row against
+                # its width: a row with extra fields is an error, never a silent shift.
+                reader = pd.read_csv(
+                    _CleanTextReader(fh),
+                    sep=delimiter,
+                    dtype=str,
+                    keep_default_na=False,
+                    na_filter=False,
+                    header=None,
+                    index_col=False,
+                    skip_blank_lines=True,
+                    chunksize=chunk_size,
+                    engine="c",
+                )
+                first = True
+                for chunk in reader:
+                    if first:
+                        chunk = chunk.iloc[1:]
+                        first = False
+                    if chunk.shape[1] != len(unique):
+                        raise InputFormatError(
+                            f"{_label(path)}: rows have {chunk.shape[1]} fields but the header "
+                            f"has {len(unique)}; fix the header row"
+                        )
+                    chunk.columns = unique
+                    chunk.index = range(rows, rows + len(chunk))
+                    rows += len(chunk)
+                    table.done = fh.buffer.tell()
+                    if len(chunk):
+                        yield chunk
+            except (pd.errors.ParserError, ValueError) as exc:
+                if isinstance(exc, InputFormatError):
+                    raise
+                raise _parser_message(path, exc) from None
+        if rows == 0:
+            raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
+
+    return Table(path, columns, chunks, path.stat().st_size)
+
+
+def _unique_names(columns: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    unique = []
+    for i, name in enumerate(columns):
+        name = name or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            candidate = f"{name}.{seen[name]}"
+            while candidate in seen:
+                seen[name] += 1
+                candidate = f"{name}.{seen[name]}"
+            seen[candidate] = 0
+            unique.append(candidate)
+        else:
+            seen[name] = 0
+            unique.append(name)
+    return unique
+
+
+def _read_excel(path: Path, sheet) -> tuple:
+    import pandas as pd
+
+    try:
+        raw = pd.read_excel(
+            path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object,
+            engine="openpyxl",
+        )
+    except ValueError as exc:
+        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
+            raise InputFormatError(f"{_label(path)}: no sheet named {sheet!r}") from None
+        raise InputFormatError(f"{_label(path)}: cannot read the Excel file") from None
+    except Exception:  # openpyxl raises many types on corrupt files
+        raise InputFormatError(
+            f"{_label(path)}: cannot read the Excel file; is it a real .xlsx?"
+        ) from None
+    raw = raw.dropna(how="all").dropna(axis=1, how="all")
+    if raw.empty:
+        raise InputFormatError(f"{_label(path)}: the sheet is empty")
+    header_row = _find_header_row(raw)
+    columns = ["" if _blank(v) else str(v).strip() for v in raw.iloc[header_row]]
+    frame = raw.iloc[header_row + 1 :].copy()
+    frame.columns = _unique_names(columns)
+    columns = [c or u for c, u in zip(columns, frame.columns)]
+    frame = frame.map(_excel_cell_text)
+    frame.index = range(len(frame))
+    return frame, columns
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+
+
+def _excel_cell_text(value) -> str:
+    import datetime as dt
+
+    if _blank(value):
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.strftime("%d/%m/%Y")
+        return value.strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _find_header_row(raw) -> int:
+    """The header is the first of the top rows that fills most columns (skips merged titles)."""
+    top = raw.head(15)
+    filled = [sum(not _blank(v) for v in row) for row in top.itertuples(index=False)]
+    target = max(filled)
+    for i, n in enumerate(filled):
+        if n >= max(2, 0.8 * target) or n == target:
+            return i
+    return 0
+
+
+def _iter_parquet(path: Path, chunk_size: int) -> Table:
+    try:
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+    except Exception:
+        raise InputFormatError(f"{_label(path)}: cannot read the Parquet file") from None
+    columns = list(parquet.schema_arrow.names)
+    total = parquet.metadata.num_rows
+    if total == 0:
+        raise InputFormatError(f"{_label(path)}: the file has no data rows")
+
+    def chunks(table):
+        rows = 0
+        for batch in parquet.iter_batches(batch_size=chunk_size):
+            frame = batch.to_pandas().astype(object)
+            frame = frame.where(frame.notna(), "").astype(str)
+            frame.columns = _unique_names([str(c) for c in frame.columns])
+            frame.index = range(rows, rows + len(frame))
+            rows += len(frame)
+            table.done = rows
+            yield frame
+
+    return Table(path, columns, chunks, total)
+
+
+def _read_jsonl(path: Path):
+    import json
+
+    import pandas as pd
+
+    records = []
+    with open(path, encoding="utf-8-sig", errors=_ERROR_HANDLER) as fh:
+        for number, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                raise InputFormatError(
+                    f"{_label(path)}: line {number} is not valid JSON; each line must be one object"
+                ) from None
+            if not isinstance(record, dict):
+                raise InputFormatError(
+                    f"{_label(path)}: line {number} is not a JSON object"
+                )
+            records.append(record)
+    if not records:
+        raise InputFormatError(f"{_label(path)}: the file has no records")
+    frame = pd.DataFrame.from_records(records).astype(object)
+    return frame.where(frame.notna(), "").map(
+        lambda v: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
+    )
+
+
+def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
+    """Read a whole table into a DataFrame, every cell as text.
+
+    Parameters
+    ----------
+    path : path-like
+        A .csv (UTF-8, UTF-8 with BOM or Windows-1252), .xlsx, .parquet or .jsonl file.
+    sheet : str or int, optional
+        Excel sheet name or index (default: the first sheet).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns as in the file (duplicate names get ``.1`` suffixes), a fresh ``RangeIndex``.
+
+    Raises
+    ------
+    InputFormatError
+        With a one-line message naming the file and what to do.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "r.csv").write_bytes("id,description\\n1,Caf\\xe9 fall\\n".encode("cp1252"))
+    >>> read_table(folder / "r.csv")["description"].tolist()
+    ['Café fall']
+    """
+    import pandas as pd
+
+    frames = list(iter_table(path, chunk_size=100_000, sheet=sheet))
+    frame = pd.concat(frames) if len(frames) > 1 else frames[0]
+    frame.index = range(len(frame))
+    return frame
+
+
+def find_text_column(columns: list[str], requested: str | None = None, *, source: str = "input") -> str:
+    """Choose the free-text column.
+
+    Parameters
+    ----------
+    columns : list of str
+        Column names of the input.
+    requested : str, optional
+        A name given by the user (``--text-col``); matched exactly, then ignoring case.
+    source : str
+        The file name, for messages.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    DataValidationError
+        If the requested column is absent or no known column is found; the message lists the
+        columns seen.
+
+    Examples
+    --------
+    >>> find_text_column(["Ref", "Date", "Describe what happened"])
+    'Describe what happened'
+    >>> find_text_column(["IN01", "IN07"])
+    'IN07'
+    """
+    if requested is not None:
+        if requested in columns:
+            return requested
+        folded = {c.casefold(): c for c in columns}
+        if requested.casefold() in folded:
+            return folded[requested.casefold()]
+        raise DataValidationError(
+            f"{source}: no column named '{requested}'; columns are: {_column_list(columns)}"
+        )
+    keyed = {_key(c): c for c in reversed(columns)}
+    for candidate in TEXT_COLUMN_CANDIDATES:
+        if _key(candidate) in keyed:
+            return keyed[_key(candidate)]
+    for column in columns:
+        key = _key(column)
+        if "describe" in key or "description" in key or "whathappened" in key:
+            return column
+    raise DataValidationError(
+        f"{source}: cannot tell which column holds the report text; pass --text-col. "
+        f"Columns are: {_column_list(columns)}"
+    )
+
+
+def _key(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).casefold())
+
+
+def _column_list(columns: list[str], limit: int = 30) -> str:
+    shown = ", ".join(repr(str(c)) for c in columns[:limit])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
+
+
+def neutralise_formula(value: str) -> str:
+    """Make a cell safe to open in a spreadsheet (OWASP CSV-injection advice).
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with a single
+    quote so Excel shows it as text instead of running it. Plain numbers such as ``-3.5`` are
+    left alone.
+
+    Examples
+    --------
+    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("-2.5")
+    '-2.5'
+    >>> neutralise_formula("pt fell")
+    'pt fell'
+    """
+    if value and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def check_not_same_file(input_path: str | os.PathLike, output_path: str | os.PathLike) -> None:
+    """Refuse to write over the input file.
+
+    Raises
+    ------
+    DataValidationError
+        If both paths name the same file.
+    """
+    out = Path(output_path)
+    inp = Path(input_path)
+    same = out.resolve() == inp.resolve()
+    if not same and out.exists() and inp.exists():
+        same = os.path.samefile(out, inp)
+    if same:
+        raise DataValidationError(
+            f"{out.name}: the output would overwrite the input; choose another output path"
+        )
+
+
+@contextlib.contextmanager
+def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; move it into place only on success.
+
+    On any error (or Ctrl-C) the temporary file is removed and ``target`` is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
+    >>> with atomic_path(out) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> out.read_text()
+    'done'
+    """
+    target = Path(target)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.exists():
+        raise DataValidationError(f"{target}: the folder {folder} does not exist")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        if target.exists():
+            try:
+                os.chmod(tmp, target.stat().st_mode & 0o777)
+            except OSError:
+                pass
+        else:
+            os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_text_atomic(path: str | os.PathLike, text: str) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+class TableWriter:
+    """Write DataFrame chunks to one CSV, Parquet or JSON Lines file (or CSV to a stream).
+
+    Parameters
+    ----------
+    target : path-like or file object
+        A path (written atomically: nothing appears there until :meth:`close` succeeds) or an
+        open text stream such as ``sys.stdout`` (CSV only).
+    fmt : {"csv", "parquet", "jsonl"}
+    header : list of str, optional
+        Column names to write in a CSV header, for example an input header with duplicate names
+        that the DataFrames had to make unique.
+    neutralise : bool, default=True
+        In CSV, neutralise cells a spreadsheet would run as formulas (:func:`neutralise_formula`).
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
+    >>> with TableWriter(out, "csv") as w:
+    ...     w.write(pd.DataFrame({"a": ["=1+1", "x"], "ok": [True, False]}))
+    >>> print(out.read_text(encoding="utf-8-sig"), end="")
+    a,ok
+    '=1+1,true
+    x,false
+    """
+
+    def __init__(self, target, fmt: str, *, header: list[str] | None = None, neutralise=True):
+        if fmt not in OUTPUT_FORMATS:
+            raise DataValidationError(f"unknown output format '{fmt}'; use {', '.join(OUTPUT_FORMATS)}")
+        self.fmt = fmt
+        self.header = header
+        self.neutralise = neutralise
+        self._stream = None
+        self._atomic = None
+        self._parquet = None
+        self._started = False
+        if hasattr(target, "write"):
+            if fmt != "csv":
+                raise DataValidationError(f"{fmt} output needs a file path (-o); only CSV goes to stdout")
+            self._stream = target
+        else:
+            self._atomic = atomic_path(target)
+            self._tmp = self._atomic.__enter__()
+            if fmt != "parquet":
+                encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
+                self._stream = open(self._tmp, "w", encoding=encoding, newline="")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort(exc_type, exc, tb)
+        return False
+
+    def write(self, frame) -> None:
+        """Append the rows of ``frame``."""
+        if self.fmt == "csv":
+            self._write_csv(frame)
+        elif self.fmt == "jsonl":
+            if len(frame):
+                # pandas ends JSON Lines output with a newline.
+                self._stream.write(
+                    frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
+                )
+        else:
+            self._write_parquet(frame)
+        self._started = True
+
+    def _write_csv(self, frame) -> None:
+        import pandas as pd
+
+        frame = frame.copy()
+        for column in frame.columns:
+            series = frame[column]
+            if pd.api.types.is_bool_dtype(series):
+                frame[column] = series.map({True: "true", False: "false"})
+            elif self.neutralise and (
+                pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+            ):
+                text = series.astype(str)
+                risky = text.str.match(r"[=+\-@\t\r]", na=False)
+                if risky.any():
+                    frame[column] = series.where(~risky, text.map(neutralise_formula))
+        if not self._started:
+            names = self.header if self.header is not None else [str(c) for c in frame.columns]
+            csv.writer(self._stream, lineterminator="\n").writerow(names)
+        frame.to_csv(self._stream, header=False, index=False, lineterminator="\n")
+
+    def _write_parquet(self, frame) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
+        else:
+            table = table.cast(self._parquet.schema)
+        self._parquet.write_table(table)
+
+    def close(self) -> None:
+        """Finish the file and move it into place."""
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._atomic is not None:
+            if self._stream is not None:
+                self._stream.close()
+            self._atomic.__exit__(None, None, None)
+            self._atomic = None
+        elif self._stream is not None:
+            self._stream.flush()
+
+    def abort(self, exc_type=None, exc=None, tb=None) -> None:
+        """Drop the partial output: the target path is left as it was."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._atomic is not None and self._stream is not None:
+                self._stream.close()
+        finally:
+            if self._atomic is not None:
+                atomic, self._atomic = self._atomic, None
+                with contextlib.suppress(BaseException):
+                    atomic.__exit__(exc_type or RuntimeError, exc or RuntimeError(), tb)

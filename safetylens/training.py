@@ -1,0 +1,114 @@
+"""Training and scoring from labelled files: the glue between tables, the model and its card."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from safetylens.exceptions import DataValidationError
+
+
+def read_labelled(path, *, text_col=None, labels_col="labels"):
+    """Read labelled reports: returns (texts, indicator matrix, text column name).
+
+    Rows whose text is blank are refused (a labelled corpus should not have them), and so are
+    unknown label names, with the 1-based data row number.
+    """
+    from safetylens.io import find_text_column, read_table
+    from safetylens.model import labels_to_indicator
+
+    path = Path(path)
+    frame = read_table(path)
+    columns = [str(c) for c in frame.columns]
+    column = find_text_column(columns, text_col, source=path.name)
+    if labels_col not in frame.columns:
+        raise DataValidationError(
+            f"{path.name}: no labels column '{labels_col}'; pass --labels-col. Columns are: "
+            + ", ".join(repr(c) for c in columns[:30])
+        )
+    texts = frame[column].tolist()
+    blank = [i + 1 for i, t in enumerate(texts) if not str(t).strip()]
+    if blank:
+        raise DataValidationError(
+            f"{path.name}: {len(blank)} row(s) have no text (first: data row {blank[0]}); "
+            "remove them from the training data"
+        )
+    for i, cell in enumerate(frame[labels_col].tolist()):
+        try:
+            labels_to_indicator([cell])
+        except (ValueError, DataValidationError) as exc:
+            message = str(exc).split(";")[0]
+            raise DataValidationError(f"{path.name}: data row {i + 1}: {message}") from None
+    return texts, labels_to_indicator(frame[labels_col].tolist()), column
+
+
+def data_hash(texts, Y) -> str:
+    """SHA-256 of the texts and labels in order (what the model card records)."""
+    digest = hashlib.sha256()
+    for text, row in zip(texts, Y):
+        digest.update(json.dumps([str(text), [int(v) for v in row]]).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=5, test=None,
+                params=None) -> dict:
+    """Fit an :class:`~safetylens.model.IncidentClassifier` on a labelled file and save it.
+
+    Parameters
+    ----------
+    data : path-like
+        Labelled reports (text column and ``labels_col``).
+    output : path-like
+        Model folder to write.
+    seed : int, default=0
+        Seed of the cross-validation splits.
+    cv : int, default=5
+        Folds used to tune the decision thresholds.
+    test : path-like, optional
+        Held-out labelled reports; their metrics are stored in the card as ``test_metrics``.
+    params : dict, optional
+        Extra :class:`~safetylens.model.IncidentClassifier` parameters.
+
+    Returns
+    -------
+    dict
+        The model card.
+    """
+    from safetylens.evaluate import score
+    from safetylens.model import IncidentClassifier
+    from safetylens.modelcard import save_model
+
+    data = Path(data)
+    texts, Y, _ = read_labelled(data, text_col=text_col, labels_col=labels_col)
+    model = IncidentClassifier(threshold_cv=cv, random_state=seed, **(params or {}))
+    model.fit(texts, Y)
+    card = {
+        "training_data": {
+            "name": data.name,
+            "n_reports": len(texts),
+            "sha256": data_hash(texts, Y),
+            "label_counts": {str(c): int(n) for c, n in zip(model.classes_, Y.sum(axis=0))},
+        },
+        "seed": seed,
+    }
+    if test is not None:
+        test = Path(test)
+        test_texts, test_Y, _ = read_labelled(test, text_col=text_col, labels_col=labels_col)
+        card["test_data"] = {
+            "name": test.name,
+            "n_reports": len(test_texts),
+            "sha256": data_hash(test_texts, test_Y),
+        }
+        card["test_metrics"] = score(test_Y, model.predict(test_texts))
+    return save_model(model, output, card=card)
+
+
+def evaluate_file(data, model_dir=None, *, text_col=None, labels_col="labels", trust=False) -> dict:
+    """Score a model folder (default: the shipped model) on a labelled file; see :func:`score`."""
+    from safetylens.evaluate import score
+    from safetylens.modelcard import load_model
+
+    model, _ = load_model(model_dir, trust=trust)
+    texts, Y, _ = read_labelled(data, text_col=text_col, labels_col=labels_col)
+    return score(Y, model.predict(texts))

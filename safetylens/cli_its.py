@@ -1,0 +1,255 @@
+"""The ``safetylens its`` command: interrupted time-series analysis from the command line.
+
+Only parses options, calls :func:`safetylens.its.run_analyses` and prints; pandas, statsmodels
+and matplotlib are imported inside the command so ``safetylens --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from safetylens._cliutil import guard, info
+
+_CHOICES = {
+    "period": ("month", "week", "quarter", "year"),
+    "model": ("quasipoisson", "poisson", "negbin", "ols", "arima"),
+    "se": ("model", "newey-west"),
+    "impact": ("level", "slope", "both"),
+    "seasonality": ("none", "fourier", "month"),
+    "arima-method": ("reml", "ml"),
+}
+
+
+def _choice(option: str, value: str | None) -> None:
+    from safetylens.exceptions import DataValidationError
+
+    if value is not None and value not in _CHOICES[option]:
+        raise DataValidationError(
+            f"--{option} must be one of {', '.join(_CHOICES[option])}; got '{value}'"
+        )
+
+
+def its(
+    input: Annotated[
+        Path,
+        typer.Argument(
+            help="Incident export (one row per incident) or an "
+            "aggregated series: .csv, .xlsx, .parquet or .jsonl."
+        ),
+    ],
+    rollout: Annotated[
+        str | None,
+        typer.Option(
+            "--rollout",
+            help="Rollout date (03/04/2021 is 3 April; ISO 2021-04-03 too). The period "
+            "containing it is the rollout period.",
+        ),
+    ] = None,
+    date_col: Annotated[
+        str, typer.Option("--date-col", help="Date column; or two columns as 'year,month'.")
+    ] = "date",
+    period: Annotated[
+        str, typer.Option("--period", help="month, week, quarter or year.")
+    ] = "month",
+    label: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--label",
+            help="Keep incidents with this label (repeatable; reads the labels column).",
+            show_default=False,
+        ),
+    ] = None,
+    information_linked: Annotated[
+        bool,
+        typer.Option(
+            "--information-linked", help="Keep incidents with any label (information-linked)."
+        ),
+    ] = False,
+    count_col: Annotated[
+        str | None, typer.Option("--count-col", help="Aggregated input: the count per period.")
+    ] = None,
+    value_col: Annotated[
+        str | None,
+        typer.Option(
+            "--value-col", help="Aggregated input: a rate or other continuous value per period."
+        ),
+    ] = None,
+    denominator_col: Annotated[
+        str | None,
+        typer.Option("--denominator-col", help="Denominator column in the same (aggregated) file."),
+    ] = None,
+    denominator: Annotated[
+        Path | None,
+        typer.Option(
+            "--denominator",
+            help="Denominator file: a period column and a value column (and "
+            "optionally the group column).",
+        ),
+    ] = None,
+    per: Annotated[
+        float, typer.Option("--per", help="Show rates per this many denominator units.")
+    ] = 1000,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="quasipoisson, poisson, negbin, ols or arima [default: quasipoisson for "
+            "counts, ols for values]",
+            show_default=False,
+        ),
+    ] = None,
+    se: Annotated[
+        str, typer.Option("--se", help="ols standard errors: model or newey-west.")
+    ] = "model",
+    lags: Annotated[int, typer.Option("--lags", help="Newey-West lag.")] = 1,
+    ar: Annotated[int, typer.Option("--ar", help="arima: AR order of the errors.")] = 1,
+    seasonal_ar: Annotated[
+        int, typer.Option("--seasonal-ar", help="arima: seasonal AR order (period 12 for months).")
+    ] = 0,
+    arima_method: Annotated[
+        str,
+        typer.Option(
+            "--arima-method",
+            help="arima: reml (AR terms by REML, GLS, t intervals; as nlme::gls) "
+            "or ml (exact ML, as R's arima).",
+        ),
+    ] = "reml",
+    impact: Annotated[
+        str,
+        typer.Option(
+            "--impact", help="Change terms: level, slope or both (choose before seeing the data)."
+        ),
+    ] = "both",
+    seasonality: Annotated[
+        str, typer.Option("--seasonality", help="none, fourier or month.")
+    ] = "none",
+    harmonics: Annotated[
+        int, typer.Option("--harmonics", help="Fourier pairs for --seasonality fourier.")
+    ] = 2,
+    phase_in: Annotated[
+        int,
+        typer.Option(
+            "--phase-in", help="Periods from the rollout on left out of the fit (shaded)."
+        ),
+    ] = 0,
+    at: Annotated[
+        list[int] | None,
+        typer.Option(
+            "--at",
+            help="Report effects K periods after the rollout period (repeatable) "
+            "[default: at the last period].",
+            show_default=False,
+        ),
+    ] = None,
+    covariate: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--covariate",
+            help="Aggregated input: a column to adjust for (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
+    group_col: Annotated[
+        str | None,
+        typer.Option(
+            "--group-col", help="One analysis per value of this column (sites, wards, ...)."
+        ),
+    ] = None,
+    rollout_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--rollout-file", help="Rollout date per group: a file with the group and a date."
+        ),
+    ] = None,
+    control: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--control",
+            help="Control group value: each other group is compared with it "
+            "(repeatable: several controls are pooled).",
+            show_default=False,
+        ),
+    ] = None,
+    alpha: Annotated[float, typer.Option("--alpha", help="1 - confidence level.")] = 0.05,
+    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")] = None,
+    json_output: Annotated[
+        bool, typer.Option("--json", help='Print one JSON document {"analyses": [...]} to stdout.')
+    ] = False,
+    output_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--output-dir",
+            help="Write its_results.csv, its_results.json, a PNG per analysis and "
+            "report.html here.",
+        ),
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
+) -> None:
+    """Compare incident rates before and after a rollout (interrupted time series).
+
+    Counts incidents per period (or reads an aggregated series) and fits a segmented regression.
+
+    Example: safetylens its classified.csv --date-col reported --rollout 01/04/2021 --json
+    """
+    with guard(verbose):
+        for option, value in (
+            ("period", period),
+            ("model", model),
+            ("se", se),
+            ("impact", impact),
+            ("seasonality", seasonality),
+            ("arima-method", arima_method),
+        ):
+            _choice(option, value)
+        from safetylens.io import read_table
+        from safetylens.its import analyses_json, read_rollouts, run_analyses, write_outputs
+
+        frame = read_table(input, sheet=sheet)
+        rollouts = None
+        if rollout_file is not None:
+            rollouts = read_rollouts(
+                read_table(rollout_file), group_col=group_col, source=rollout_file.name
+            )
+        results = run_analyses(
+            frame,
+            rollout=rollout,
+            rollouts=rollouts,
+            group_col=group_col,
+            control=control or (),
+            date_col=date_col,
+            period=period,
+            labels=label or (),
+            information_linked=information_linked,
+            count_col=count_col,
+            value_col=value_col,
+            denominator_col=denominator_col,
+            denominators=None if denominator is None else read_table(denominator),
+            covariates=covariate or (),
+            source=input.name,
+            denominator_source="denominator file" if denominator is None else denominator.name,
+            model=model,
+            impact=impact,
+            seasonality=seasonality,
+            harmonics=harmonics,
+            se=se,
+            lags=lags,
+            ar=ar,
+            seasonal_ar=seasonal_ar,
+            arima_method=arima_method,
+            phase_in=phase_in,
+            alpha=alpha,
+            per=per,
+            at=tuple(at or ()),
+        )
+        if json_output:
+            typer.echo(analyses_json(results))
+        else:
+            for result in results:
+                typer.echo(result.summary_text())
+                typer.echo("")
+        if output_dir is not None:
+            for path in write_outputs(results, output_dir, source=input.name):
+                info(f"safetylens: wrote {path}")

@@ -1,0 +1,591 @@
+"""The immutable result of a segmented regression."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import sys
+
+import numpy as np
+import pandas as pd
+
+from safetylens.its.controlled import control_view
+from safetylens.its.design import CHANGE_TERMS, counterfactual_design
+from safetylens.its.regression import COUNT_MODELS
+from safetylens.its.series import PeriodSeries
+
+SUMMARY_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value"]
+"""Columns of :attr:`ITSResult.summary`."""
+
+_SLOPE_TERMS = ("slope_change", "control_slope_change")
+_LEVEL_TERMS = ("level_change", "control_level_change")
+
+
+def _json_number(value):
+    """A float for JSON: ``None`` for NaN or infinity."""
+    if value is None:
+        return None
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
+class ITSResult:
+    """Result of :meth:`SegmentedRegression.fit`; read-only.
+
+    Attributes
+    ----------
+    model : str
+    group : str or None
+    rollout : datetime.date
+    n_pre, n_post, n_phase_in : int
+        Periods before the rollout, after it (after the phase-in), and in the phase-in.
+    params, bse, pvalues : pandas.Series
+        On the model's scale (log rate for count models).
+    summary : pandas.DataFrame
+        ``estimate, se, ci_low, ci_high, p_value`` per term.
+    rate_ratios : pandas.DataFrame or None
+        Count models: ``exp`` of the change terms with intervals.
+    effects : pandas.DataFrame
+        Absolute and relative effect at each ``at`` (delta method).
+    diagnostics : dict
+    notes : tuple of str
+        How the model was estimated (covariance, p-values, codings).
+    warnings : tuple of str
+        Caveats (also emitted as :class:`~safetylens.exceptions.ModelWarning`).
+
+    Examples
+    --------
+    >>> from safetylens.its import PeriodSeries, SegmentedRegression
+    >>> values = [5.0, 5.2, 5.1, 5.4, 5.3, 5.6, 4.1, 4.2, 4.4, 4.3, 4.6, 4.5]
+    >>> series = PeriodSeries.from_arrays("2021-01", values=values)
+    >>> result = SegmentedRegression(model="ols").fit(series, rollout="2021-07-01")
+    >>> result  # doctest: +NORMALIZE_WHITESPACE
+    <ITSResult ols month, rollout 2021-07-01: 6 pre, 6 post;
+     level_change -1.498 (95% CI -1.78 to -1.216)>
+    >>> list(result.summary.columns)
+    ['estimate', 'se', 'ci_low', 'ci_high', 'p_value']
+    """
+
+    def __init__(
+        self,
+        *,
+        settings: dict,
+        series: PeriodSeries,
+        controls: tuple,
+        control_names: tuple,
+        group,
+        rollout: dt.date,
+        rollout_at: int,
+        phase: np.ndarray,
+        designs: tuple,
+        params: pd.Series,
+        cov: pd.DataFrame,
+        ci_df,
+        p_df,
+        covariance: str,
+        diagnostics: dict,
+        warnings: tuple,
+    ):
+        state = dict(locals())
+        del state["self"]
+        object.__setattr__(self, "_s", state)
+
+    def __setattr__(self, name, value):
+        raise AttributeError("ITSResult is read-only")
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def model(self) -> str:
+        return self._s["settings"]["model"]
+
+    @property
+    def settings(self) -> dict:
+        """The settings the model was fitted with."""
+        return dict(self._s["settings"])
+
+    @property
+    def series(self) -> PeriodSeries:
+        return self._s["series"]
+
+    @property
+    def group(self):
+        return self._s["group"]
+
+    @property
+    def control_groups(self) -> tuple:
+        """Names of the control groups (empty when uncontrolled)."""
+        return self._s["control_names"]
+
+    @property
+    def controlled(self) -> bool:
+        return bool(self._s["controls"])
+
+    @property
+    def rollout(self) -> dt.date:
+        return self._s["rollout"]
+
+    @property
+    def period(self) -> str:
+        return self.series.period
+
+    @property
+    def alpha(self) -> float:
+        return self._s["settings"]["alpha"]
+
+    @property
+    def phase(self) -> np.ndarray:
+        """``pre``, ``phase_in`` or ``post`` for each period."""
+        return self._s["phase"].copy()
+
+    @property
+    def n_pre(self) -> int:
+        return int((self._s["phase"] == "pre").sum())
+
+    @property
+    def n_post(self) -> int:
+        return int((self._s["phase"] == "post").sum())
+
+    @property
+    def n_phase_in(self) -> int:
+        return int((self._s["phase"] == "phase_in").sum())
+
+    @property
+    def rollout_period(self) -> pd.Period:
+        return self.series.data.index[self._s["rollout_at"]]
+
+    @property
+    def first_post(self) -> int:
+        return self._s["rollout_at"] + self._s["settings"]["phase_in"]
+
+    @property
+    def is_count_model(self) -> bool:
+        return self.model in COUNT_MODELS
+
+    @property
+    def design(self) -> pd.DataFrame:
+        """The design matrix of the series under study, one row per period (phase-in
+        included), with the term names as columns."""
+        return self._s["designs"][0].copy()
+
+    @property
+    def params(self) -> pd.Series:
+        return self._s["params"].copy()
+
+    def cov_params(self) -> pd.DataFrame:
+        """Covariance matrix of the estimates."""
+        return self._s["cov"].copy()
+
+    @property
+    def bse(self) -> pd.Series:
+        return pd.Series(np.sqrt(np.diag(self._s["cov"])), index=self._s["params"].index)
+
+    def _quantile(self, alpha: float, df) -> float:
+        from scipy import stats
+
+        return float(
+            stats.norm.ppf(1 - alpha / 2) if df is None else stats.t.ppf(1 - alpha / 2, df)
+        )
+
+    def _p_value(self, z):
+        from scipy import stats
+
+        z = np.abs(np.asarray(z, dtype=float))
+        df = self._s["p_df"]
+        return 2 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df))
+
+    @property
+    def pvalues(self) -> pd.Series:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return pd.Series(self._p_value(self.params / self.bse), index=self.params.index)
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Wald intervals (normal quantile for GLMs and arima, t for ols).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``ci_low``, ``ci_high``, one row per term.
+        """
+        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
+        params, bse = self.params, self.bse
+        return pd.DataFrame({"ci_low": params - q * bse, "ci_high": params + q * bse})
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        out = pd.DataFrame({"estimate": self.params, "se": self.bse})
+        out = out.join(self.conf_int())
+        out["p_value"] = self.pvalues
+        return out[SUMMARY_COLUMNS]
+
+    @property
+    def rate_ratios(self) -> pd.DataFrame | None:
+        if not self.is_count_model:
+            return None
+        terms = [t for t in CHANGE_TERMS if t in self._s["params"].index]
+        table = self.summary.loc[terms, ["estimate", "ci_low", "ci_high"]]
+        return np.exp(table)
+
+    def lincom(self, weights: dict) -> dict:
+        """A linear combination of the estimates, as Stata's ``lincom``.
+
+        Parameters
+        ----------
+        weights : dict
+            Term name to weight, e.g. ``{"time": 1, "slope_change": 1}``.
+
+        Returns
+        -------
+        dict
+            ``estimate, se, ci_low, ci_high, p_value`` on the model's scale.
+        """
+        w = pd.Series(weights, dtype=float).reindex(self._s["params"].index, fill_value=0.0)
+        estimate = float(w @ self._s["params"])
+        se = float(np.sqrt(w @ self._s["cov"] @ w))
+        q = self._quantile(self.alpha, self._s["ci_df"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p = float(self._p_value(estimate / se))
+        return {
+            "estimate": estimate,
+            "se": se,
+            "ci_low": estimate - q * se,
+            "ci_high": estimate + q * se,
+            "p_value": p,
+        }
+
+    @property
+    def post_trend(self) -> dict | None:
+        """The group's trend after the rollout (``time`` + ``slope_change``, and the group and
+        control terms in a controlled analysis), per period, on the model's scale."""
+        terms = [t for t in ("time", "treated_time", *_SLOPE_TERMS) if t in self._s["params"].index]
+        return self.lincom(dict.fromkeys(terms, 1.0)) if terms else None
+
+    @property
+    def diagnostics(self) -> dict:
+        return dict(self._s["diagnostics"])
+
+    @property
+    def warnings(self) -> tuple:
+        return self._s["warnings"]
+
+    @property
+    def notes(self) -> tuple:
+        notes = [f"Standard errors: {self._s['covariance']}."]
+        if self._s["ci_df"] is None:
+            notes.append(f"Intervals: Wald, normal quantile, {1 - self.alpha:.0%}.")
+        else:
+            notes.append(f"Intervals: t with {self._s['ci_df']:g} df, {1 - self.alpha:.0%}.")
+        if self.model == "quasipoisson":
+            notes.append("p-values: t with the residual df, as R's summary.glm for quasi-Poisson.")
+        notes.append(
+            "level_change is read at the first post-rollout period; slope_change counts periods "
+            "from it (0 there)."
+        )
+        if self.controlled:
+            notes.append(
+                "Controlled: level_change and slope_change are differences from the control "
+                f"({', '.join(map(str, self.control_groups))}); control_level_change and "
+                "control_slope_change are the control's own changes."
+            )
+        if self.n_phase_in:
+            notes.append(f"{self.n_phase_in} phase-in period(s) left out of the fit.")
+        return tuple(notes)
+
+    # ------------------------------------------------------------------ predictions
+    @property
+    def _has_denominator(self) -> bool:
+        return "denominator" in self.series.data.columns
+
+    @property
+    def rate_unit(self) -> str:
+        """What the rate scale measures, for axis labels and tables."""
+        s = self.series
+        if s.outcome == "value":
+            return s.name
+        if self._has_denominator:
+            per = self._s["settings"]["per"]
+            return f"{s.name} per {per:,g} {s.denominator_name or 'denominator'}"
+        return f"{s.name} per {s.period}"
+
+    def _rate_multiplier(self) -> float:
+        per = self._s["settings"]["per"]
+        return per if (self.is_count_model and self._has_denominator) else 1.0
+
+    def _predict(self, X: np.ndarray, alpha: float | None = None):
+        """Mean on the rate scale, with a pointwise interval, for design rows ``X``."""
+        b = self._s["params"].to_numpy()
+        V = self._s["cov"].to_numpy()
+        eta = X @ b
+        se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X))
+        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
+        if self.is_count_model:
+            m = self._rate_multiplier()
+            return np.exp(eta) * m, np.exp(eta - q * se) * m, np.exp(eta + q * se) * m
+        return eta, eta - q * se, eta + q * se
+
+    def _to_column_scale(self, rate: np.ndarray) -> np.ndarray:
+        """Rates back to the scale of the ``count`` / ``value`` column (expected counts)."""
+        if self.series.outcome == "value" or not self._has_denominator:
+            return rate
+        den = self.series.data["denominator"].to_numpy()
+        return rate * den / self._s["settings"]["per"]
+
+    def observed_rate(self) -> pd.Series:
+        """The observed outcome on the rate scale."""
+        data = self.series.data
+        if self.series.outcome == "value":
+            return data["value"].copy()
+        if self._has_denominator:
+            return data["count"] / data["denominator"] * self._s["settings"]["per"]
+        return data["count"].copy()
+
+    def fitted_rate(self) -> pd.Series:
+        """Fitted values on the rate scale, one per period (phase-in periods included)."""
+        mean, _, _ = self._predict(self._s["designs"][0].to_numpy(float))
+        return pd.Series(mean, index=self.series.data.index)
+
+    def counterfactual(self, alpha: float | None = None) -> pd.DataFrame:
+        """The pre-rollout model extended over every period, on the rate scale.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``counterfactual, ci_low, ci_high``, indexed by period.
+        """
+        X = counterfactual_design(self._s["designs"][0]).to_numpy(float)
+        mean, low, high = self._predict(X, alpha)
+        return pd.DataFrame(
+            {"counterfactual": mean, "ci_low": low, "ci_high": high}, index=self.series.data.index
+        )
+
+    def control_rates(self) -> pd.DataFrame | None:
+        """Controlled analyses: the controls' observed mean rate and fitted rate per period."""
+        if not self.controlled:
+            return None
+        per = self._s["settings"]["per"]
+        observed = []
+        for unit in self._s["controls"]:
+            data = unit.data.reindex(self.series.data.index)
+            if unit.outcome == "value":
+                observed.append(data["value"])
+            elif "denominator" in data.columns:
+                observed.append(data["count"] / data["denominator"] * per)
+            else:
+                observed.append(data["count"])
+        fitted, _, _ = self._predict(control_view(self._s["designs"][0]).to_numpy(float))
+        return pd.DataFrame(
+            {"observed": pd.concat(observed, axis=1).mean(axis=1), "fitted": fitted},
+            index=self.series.data.index,
+        )
+
+    def _post_row(self, position: int) -> pd.Series:
+        """Design row at ``position`` with the change terms as after the rollout."""
+        row = self._s["designs"][0].iloc[position].copy()
+        for term in _LEVEL_TERMS:
+            if term in row.index:
+                row[term] = 1.0
+        for term in _SLOPE_TERMS:
+            if term in row.index:
+                row[term] = float(position - self.first_post)
+        return row
+
+    @property
+    def effects(self) -> pd.DataFrame:
+        """Absolute and relative effects at each ``at``, rollout versus counterfactual.
+
+        Absolute effects (on the rate scale) have delta-method intervals; relative effects of
+        count models are exact on the log scale and transformed, those of ``ols``/``arima``
+        use the delta method.
+        """
+        b = self._s["params"]
+        V = self._s["cov"].to_numpy()
+        q = self._quantile(self.alpha, self._s["ci_df"])
+        rows = []
+        for k in self._s["settings"]["at"]:
+            position = self._s["rollout_at"] + k
+            x1 = self._post_row(position)
+            x0 = x1.copy()
+            for term in CHANGE_TERMS:
+                if term in x0.index:
+                    x0[term] = 0.0
+            x1, x0, d = x1.to_numpy(float), x0.to_numpy(float), (x1 - x0).to_numpy(float)
+            eta1, eta0 = float(x1 @ b), float(x0 @ b)
+            if self.is_count_model:
+                m = self._rate_multiplier()
+                fitted, counterfactual = float(np.exp(eta1) * m), float(np.exp(eta0) * m)
+                grad_abs = m * (np.exp(eta1) * x1 - np.exp(eta0) * x0)
+                log_ratio, se_log = float(d @ b), float(np.sqrt(d @ V @ d))
+                relative = (
+                    float(np.exp(log_ratio) - 1),
+                    float(np.exp(log_ratio - q * se_log) - 1),
+                    float(np.exp(log_ratio + q * se_log) - 1),
+                )
+            else:
+                fitted, counterfactual = eta1, eta0
+                grad_abs = d
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    rel = (fitted - counterfactual) / counterfactual
+                    grad_rel = d / eta0 - (eta1 - eta0) / eta0**2 * x0
+                    se_rel = float(np.sqrt(grad_rel @ V @ grad_rel))
+                relative = (rel, rel - q * se_rel, rel + q * se_rel)
+            absolute = fitted - counterfactual
+            se_abs = float(np.sqrt(grad_abs @ V @ grad_abs))
+            rows.append(
+                {
+                    "at": int(k),
+                    "period": str(self.series.data.index[position]),
+                    "fitted": fitted,
+                    "counterfactual": counterfactual,
+                    "absolute_effect": absolute,
+                    "absolute_ci_low": absolute - q * se_abs,
+                    "absolute_ci_high": absolute + q * se_abs,
+                    "relative_effect": relative[0],
+                    "relative_ci_low": relative[1],
+                    "relative_ci_high": relative[2],
+                }
+            )
+        return pd.DataFrame(rows)
+
+    def series_table(self) -> pd.DataFrame:
+        """One row per period: the outcome, denominator, fitted, counterfactual and phase.
+
+        ``fitted`` and ``counterfactual`` are on the scale of the outcome column (expected
+        counts for counts).
+        """
+        data = self.series.data
+        outcome = self.series.outcome
+        table = pd.DataFrame(
+            {
+                "period": data.index.astype(str),
+                outcome: data[outcome].to_numpy(),
+                "denominator": data["denominator"].to_numpy() if self._has_denominator else np.nan,
+                "fitted": self._to_column_scale(self.fitted_rate().to_numpy()),
+                "counterfactual": self._to_column_scale(
+                    self.counterfactual()["counterfactual"].to_numpy()
+                ),
+                "phase": self._s["phase"],
+            }
+        )
+        return table
+
+    # ------------------------------------------------------------------ output
+    def to_dict(self) -> dict:
+        """A JSON-safe dict with the keys of the ``--json`` output.
+
+        Examples
+        --------
+        >>> import json
+        >>> from safetylens.its import PeriodSeries, SegmentedRegression
+        >>> s = PeriodSeries.from_arrays("2021-01", counts=[9, 11, 10, 12, 6, 7, 5, 6])
+        >>> d = SegmentedRegression(model="poisson").fit(s, rollout="2021-05").to_dict()
+        >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
+        ['diagnostics', 'effects', 'group', 'model', 'n_phase_in', 'n_post', 'n_pre', 'period',
+         'post_trend', 'rate_ratios', 'rollout', 'series', 'terms', 'warnings']
+        >>> json.loads(json.dumps(d)) == d
+        True
+        """
+
+        def clean(record: dict) -> dict:
+            return {
+                k: _json_number(v) if isinstance(v, float | np.floating) else v
+                for k, v in record.items()
+            }
+
+        terms = {name: clean(dict(row)) for name, row in self.summary.iterrows()}
+        rate_ratios = None
+        if self.rate_ratios is not None:
+            rate_ratios = {name: clean(dict(row)) for name, row in self.rate_ratios.iterrows()}
+        effects = [clean(row) for row in self.effects.to_dict(orient="records")]
+        for effect in effects:
+            effect["unit"] = self.rate_unit
+        series_rows = []
+        for row in self.series_table().to_dict(orient="records"):
+            row = clean(row)
+            if self.series.outcome == "count" and row["count"] is not None:
+                row["count"] = int(row["count"])
+            series_rows.append(row)
+        diagnostics = {}
+        for key, value in self._s["diagnostics"].items():
+            if isinstance(value, dict):
+                value = {k: _json_number(v) for k, v in value.items()}
+            elif isinstance(value, float | np.floating):
+                value = _json_number(value)
+            elif isinstance(value, np.integer | np.bool_):
+                value = value.item()
+            diagnostics[key] = value
+        if self.controlled:
+            diagnostics["control_groups"] = [str(g) for g in self.control_groups]
+        post_trend = self.post_trend
+        return {
+            "group": None if self.group is None else str(self.group),
+            "model": self.model,
+            "period": self.period,
+            "rollout": self.rollout.isoformat(),
+            "n_pre": self.n_pre,
+            "n_post": self.n_post,
+            "n_phase_in": self.n_phase_in,
+            "terms": terms,
+            "rate_ratios": rate_ratios,
+            "post_trend": None if post_trend is None else clean(post_trend),
+            "effects": effects,
+            "diagnostics": diagnostics,
+            "warnings": list(self.warnings),
+            "series": series_rows,
+        }
+
+    def plot(self, ax=None):
+        """Observed points, fitted lines, counterfactual with its band, rollout and phase-in.
+
+        Parameters
+        ----------
+        ax : matplotlib.axes.Axes, optional
+            Draw here; by default on a new figure (no pyplot state is touched).
+
+        Returns
+        -------
+        matplotlib.axes.Axes
+        """
+        from safetylens.its.plot import plot_result
+
+        return plot_result(self, ax=ax)
+
+    def summary_text(self) -> str:
+        """The readable summary (the same tables as the HTML report)."""
+        from safetylens.its.tables import render_text, result_tables
+
+        heading = (
+            f"{self.title}: rollout {self.rollout.isoformat()} (period {self.rollout_period}); "
+            f"{self.n_pre} periods before, {self.n_phase_in} phase-in, {self.n_post} after"
+        )
+        return render_text(result_tables(self), title=heading)
+
+    def print_summary(self, file=None) -> None:
+        """Print :meth:`summary_text` (to stdout by default)."""
+        print(self.summary_text(), file=file or sys.stdout)
+
+    @property
+    def title(self) -> str:
+        """A one-line title: group, control, model."""
+        group = "" if self.group is None else f"{self.group}: "
+        control = (
+            f" vs control {', '.join(map(str, self.control_groups))}" if self.controlled else ""
+        )
+        return f"{group}{self.series.name}{control} ({self.model}, {self.period}s)"
+
+    def __repr__(self) -> str:
+        head = f"<ITSResult {self.model} {self.period}"
+        if self.group is not None:
+            head += f" group={self.group}"
+        head += f", rollout {self.rollout.isoformat()}: {self.n_pre} pre, {self.n_post} post"
+        if self.n_phase_in:
+            head += f", {self.n_phase_in} phase-in"
+        level = f"{1 - self.alpha:.0%} CI"
+        table = self.rate_ratios if self.is_count_model else self.summary
+        for term in CHANGE_TERMS:
+            if term in table.index:
+                row = table.loc[term]
+                prefix = "RR " if self.is_count_model else ""
+                return (
+                    f"{head}; {term} {prefix}{row['estimate']:.4g} ({level} "
+                    f"{row['ci_low']:.4g} to {row['ci_high']:.4g})>"
+                )
+        return head + ">"

@@ -1,0 +1,216 @@
+"""One renderer for result tables: the terminal, notebooks and the HTML report share it.
+
+:func:`result_tables` turns a result into plain tables of formatted strings;
+:func:`render_text` and :func:`render_html` only lay them out, so every output shows the same
+numbers with the same rounding.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Table:
+    """A titled table of already formatted cells."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+def fmt(value) -> str:
+    """Format a number for a table: 4 decimals, or 4 significant digits when tiny or huge.
+
+    Examples
+    --------
+    >>> fmt(0.87776), fmt(-20.05809), fmt(0.0000123), fmt(float("nan")), fmt(12)
+    ('0.8778', '-20.0581', '1.23e-05', 'NA', '12')
+    """
+    if value is None:
+        return "NA"
+    if isinstance(value, bool | str):
+        return str(value)
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if not math.isfinite(value):
+        return "NA"
+    if value != 0 and (abs(value) < 0.001 or abs(value) >= 1e6):
+        return f"{value:.4g}"
+    return f"{value:.4f}"
+
+
+def fmt_p(value) -> str:
+    """Format a p-value.
+
+    Examples
+    --------
+    >>> fmt_p(0.4279), fmt_p(0.00001)
+    ('0.428', '<0.001')
+    """
+    if value is None or not math.isfinite(float(value)):
+        return "NA"
+    return "<0.001" if value < 0.001 else f"{value:.3f}"
+
+
+def result_tables(result) -> list[Table]:
+    """The tables describing one :class:`~safetylens.its.results.ITSResult`."""
+    level = f"{1 - result.alpha:.0%}"
+    tables = []
+    summary = result.summary
+    tables.append(
+        Table(
+            "Estimates (model scale: log rate)" if result.is_count_model else "Estimates",
+            ("term", "estimate", "SE", f"{level} CI low", f"{level} CI high", "p"),
+            tuple(
+                (term, fmt(r.estimate), fmt(r.se), fmt(r.ci_low), fmt(r.ci_high), fmt_p(r.p_value))
+                for term, r in summary.iterrows()
+            ),
+        )
+    )
+    if result.rate_ratios is not None:
+        tables.append(
+            Table(
+                "Rate ratios",
+                ("term", "rate ratio", f"{level} CI low", f"{level} CI high"),
+                tuple(
+                    (term, fmt(r.estimate), fmt(r.ci_low), fmt(r.ci_high))
+                    for term, r in result.rate_ratios.iterrows()
+                ),
+            )
+        )
+    trend = result.post_trend
+    if trend is not None:
+        tables.append(
+            Table(
+                "Trend after the rollout (per period, model scale)",
+                ("estimate", "SE", f"{level} CI low", f"{level} CI high", "p"),
+                (
+                    (
+                        fmt(trend["estimate"]),
+                        fmt(trend["se"]),
+                        fmt(trend["ci_low"]),
+                        fmt(trend["ci_high"]),
+                        fmt_p(trend["p_value"]),
+                    ),
+                ),
+            )
+        )
+    effects = result.effects
+    tables.append(
+        Table(
+            f"Effects ({result.rate_unit})",
+            (
+                "periods after rollout",
+                "period",
+                "with rollout",
+                "without (counterfactual)",
+                "absolute effect",
+                f"{level} CI",
+                "relative effect",
+                f"{level} CI",
+            ),
+            tuple(
+                (
+                    str(e.at),
+                    e.period,
+                    fmt(e.fitted),
+                    fmt(e.counterfactual),
+                    fmt(e.absolute_effect),
+                    f"{fmt(e.absolute_ci_low)} to {fmt(e.absolute_ci_high)}",
+                    _percent(e.relative_effect),
+                    f"{_percent(e.relative_ci_low)} to {_percent(e.relative_ci_high)}",
+                )
+                for e in effects.itertuples()
+            ),
+        )
+    )
+    rows = []
+    for key, value in result.diagnostics.items():
+        if isinstance(value, dict):
+            value = ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
+        rows.append((key.replace("_", " "), value if isinstance(value, str) else fmt(value)))
+    tables.append(Table("Diagnostics", ("diagnostic", "value"), tuple(rows)))
+    notes = [*result.notes, *(f"Warning: {w}" for w in result.warnings)]
+    tables.append(
+        Table(
+            "Notes", ("", "note"), tuple((f"[{i}]", note) for i, note in enumerate(notes, start=1))
+        )
+    )
+    return tables
+
+
+def _percent(value) -> str:
+    if value is None or not math.isfinite(float(value)):
+        return "NA"
+    return f"{100 * value:+.1f}%"
+
+
+_NUMERIC = re.compile(r"[<+-]?\d|NA$")
+
+
+def render_text(tables: list[Table], title: str | None = None) -> str:
+    """Lay tables out as plain text; columns of numbers are right-aligned.
+
+    Examples
+    --------
+    >>> print(render_text([Table("T", ("name", "b"), (("x", "1.5"), ("y", "22.25")))]))
+    T
+    name      b
+    ----  -----
+    x       1.5
+    y     22.25
+    """
+    blocks = [title, "=" * len(title)] if title else []
+    for table in tables:
+        widths = [
+            max([len(c)] + [len(r[i]) for r in table.rows]) for i, c in enumerate(table.columns)
+        ]
+        right = [
+            bool(table.rows) and all(_NUMERIC.match(r[i]) for r in table.rows)
+            for i in range(len(table.columns))
+        ]
+
+        def line(cells, widths=widths, right=right):
+            return "  ".join(
+                c.rjust(w) if r else c.ljust(w)
+                for c, w, r in zip(cells, widths, right, strict=True)
+            ).rstrip()
+
+        blocks.append(
+            "\n".join(
+                [
+                    table.title,
+                    line(table.columns),
+                    "  ".join("-" * w for w in widths),
+                    *(line(row) for row in table.rows),
+                ]
+            )
+        )
+        blocks.append("")
+    return "\n".join(blocks).rstrip()
+
+
+def render_html(tables: list[Table]) -> str:
+    """Lay tables out as HTML (every cell escaped).
+
+    Examples
+    --------
+    >>> render_html([Table("T", ("a",), (("<1>",),))])
+    '<h3>T</h3>\\n<table>\\n<tr><th>a</th></tr>\\n<tr><td>&lt;1&gt;</td></tr>\\n</table>'
+    """
+    parts = []
+    for table in tables:
+        parts.append(f"<h3>{html.escape(table.title)}</h3>")
+        parts.append("<table>")
+        parts.append(
+            "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in table.columns) + "</tr>"
+        )
+        for row in table.rows:
+            parts.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>")
+        parts.append("</table>")
+    return "\n".join(parts)

@@ -1,0 +1,165 @@
+"""Plots (checked for content on Agg), tables, the HTML report and the written files."""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from safetylens.its import PeriodSeries, SegmentedRegression, tidy_results, write_outputs  # noqa: E402
+from safetylens.its.report import html_report  # noqa: E402
+from safetylens.its.tables import render_html, render_text, result_tables  # noqa: E402
+
+COUNTS = [52, 48, 55, 50, 53, 57, 51, 54, 56, 58, 40, 45, 37, 36, 38, 35, 37, 34, 36, 33, 35, 32]
+
+
+def fit(controlled=False, **settings):
+    series = PeriodSeries.from_arrays(
+        "2020-01", counts=COUNTS, denominators=[2000] * len(COUNTS), denominator_name="bed days"
+    )
+    control = PeriodSeries.from_arrays(
+        "2020-01",
+        counts=[c + 5 for c in COUNTS[:10]] + [60] * 12,
+        denominators=[2000] * len(COUNTS),
+        denominator_name="bed days",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return SegmentedRegression(**settings).fit(
+            series,
+            rollout="2020-11-16",
+            group="Ward 7",
+            control={"Ward 9": control} if controlled else None,
+        )
+
+
+def vertical_lines_at(ax, x):
+    return [
+        line
+        for line in ax.get_lines()
+        if len(set(np.atleast_1d(line.get_xdata()))) == 1
+        and mdates.date2num(np.atleast_1d(line.get_xdata())[0]) == pytest.approx(x)
+    ]
+
+
+def test_plot_draws_points_lines_band_rollout_and_phase_in():
+    result = fit(phase_in=1)
+    ax = Figure().subplots()
+    assert result.plot(ax=ax) is ax
+    assert ax.get_xlabel() == "Month"
+    assert ax.get_ylabel() == "incidents per 1,000 bed days"
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels == [
+        "fitted before rollout",
+        "fitted after rollout",
+        "counterfactual (no rollout)",
+        "rollout 2020-11-16",
+    ]
+    (rollout_line,) = vertical_lines_at(ax, mdates.date2num(pd.Timestamp("2020-11-16")))
+    assert rollout_line.get_linestyle() == ":"
+    fitted_pre, fitted_post = ax.get_lines()[:2]
+    assert len(fitted_pre.get_xdata()) == 10 and len(fitted_post.get_xdata()) == 11
+    (points,) = [c for c in ax.collections if c.get_label() == "observed"]
+    np.testing.assert_allclose(points.get_offsets()[:, 1], np.array(COUNTS) / 2000 * 1000)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "phase-in (not fitted)" in legend and "counterfactual 95% interval" in legend
+
+
+def test_plot_makes_its_own_figure_and_shows_the_control():
+    ax = fit(controlled=True).plot()
+    assert isinstance(ax.figure, Figure)
+    assert [line.get_label() for line in ax.get_lines()][-1] == "control fitted"
+    assert "vs control Ward 9" in ax.get_title()
+
+
+def test_one_renderer_for_text_and_html():
+    result = fit()
+    tables = result_tables(result)
+    text, page = render_text(tables), render_html(tables)
+    rr = result.rate_ratios.loc["level_change", "estimate"]
+    assert f"{rr:.4f}" in text and f"<td>{rr:.4f}</td>" in page
+    assert [t.title for t in tables] == [
+        "Estimates (model scale: log rate)",
+        "Rate ratios",
+        "Trend after the rollout (per period, model scale)",
+        "Effects (incidents per 1,000 bed days)",
+        "Diagnostics",
+        "Notes",
+    ]
+    assert result.summary_text().splitlines()[0].startswith("Ward 7: incidents (quasipoisson")
+
+
+def test_repr_and_print_summary(capsys):
+    result = fit(model="poisson")
+    assert repr(result).startswith(
+        "<ITSResult poisson month group=Ward 7, rollout 2020-11-16: "
+        "10 pre, 12 post; level_change RR "
+    )
+    result.print_summary()
+    assert "Rate ratios" in capsys.readouterr().out
+
+
+def test_result_is_read_only():
+    result = fit()
+    with pytest.raises(AttributeError):
+        result.params = None
+    params = result.params
+    params.iloc[0] = 99.0
+    assert result.params.iloc[0] != 99.0
+
+
+def test_counterfactual_band_and_effects_agree():
+    result = fit(at=(0, 11))
+    band = result.counterfactual()
+    assert list(band.columns) == ["counterfactual", "ci_low", "ci_high"]
+    assert (band["ci_low"] < band["counterfactual"]).all()
+    effects = result.effects.set_index("at")
+    assert effects.loc[11, "counterfactual"] == pytest.approx(band["counterfactual"].iloc[-1])
+    assert effects.loc[11, "fitted"] == pytest.approx(result.fitted_rate().iloc[-1])
+    rr = result.rate_ratios.loc["level_change"]
+    assert 1 + effects.loc[0, "relative_effect"] == pytest.approx(rr["estimate"])
+    assert 1 + effects.loc[0, "relative_ci_low"] == pytest.approx(rr["ci_low"])
+
+
+def test_report_and_files(tmp_path):
+    results = [fit(), fit(controlled=True)]
+    page = html_report(results, source="<export>.csv")
+    assert page.startswith("<!DOCTYPE html>") and "&lt;export&gt;.csv" in page
+    assert page.count("data:image/png;base64,") == 2
+    assert "stacked model with group interactions" in page
+    tidy = tidy_results(results)
+    assert list(tidy.columns) == [
+        "analysis",
+        "group",
+        "control",
+        "model",
+        "period",
+        "rollout",
+        "term",
+        "estimate",
+        "se",
+        "ci_low",
+        "ci_high",
+        "p_value",
+        "rate_ratio",
+        "rr_ci_low",
+        "rr_ci_high",
+    ]
+    assert tidy.groupby("analysis").size().tolist() == [4, 8]
+    written = write_outputs(results, tmp_path / "new" / "folder")
+    assert [p.name for p in written] == [
+        "its_results.csv",
+        "its_results.json",
+        "its_01_Ward_7.png",
+        "its_02_Ward_7_vs_control.png",
+        "report.html",
+    ]
+    assert not list((tmp_path / "new" / "folder").glob("*.part"))

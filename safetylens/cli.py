@@ -29,7 +29,6 @@ model_app = typer.Typer(
     help="Inspect models.", no_args_is_help=True, pretty_exceptions_show_locals=False
 )
 app.add_typer(model_app, name="model")
-app.command("its")(its)
 
 TEXT_COL = typer.Option(
     None, "--text-col", help="Column holding the report text (default: found among common export names)."
@@ -149,7 +148,9 @@ def classify(
 
 @app.command()
 def train(
-    data: Path = typer.Argument(..., help="Labelled reports: a text column and a 'labels' column."),
+    data: list[Path] = typer.Argument(
+        ..., help="Labelled reports: a text column and a 'labels' column; several files are joined."
+    ),
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write the model into."),
     text_col: Optional[str] = TEXT_COL,
     labels_col: str = typer.Option(
@@ -164,12 +165,12 @@ def train(
 ) -> None:
     """Train a classifier on labelled reports and write a model folder with its card.
 
-    Example: safetylens train sample_data/reports_train.csv -o my_model --test sample_data/reports_test.csv
+    Example: safetylens train sample_data/reports_handwritten.csv sample_data/reports_generated.csv -o my_model --test sample_data/reports_test.csv
     """
     from safetylens.training import train_model
 
     with guard(verbose):
-        info(f"safetylens: training on {data.name} ({cv}-fold threshold tuning)")
+        info(f"safetylens: training on {', '.join(p.name for p in data)} ({cv}-fold threshold tuning)")
         card = train_model(
             data, output, text_col=text_col, labels_col=labels_col, seed=seed, cv=cv, test=test
         )
@@ -190,8 +191,10 @@ def evaluate(
     trust_model: bool = TRUST_MODEL,
     verbose: bool = VERBOSE,
 ) -> None:
-    """Score a model on labelled reports: precision, recall and F1 per label, micro and macro F1,
-    and F1 of "any information-linked".
+    """Score a model on labelled reports (per-label, micro, macro and "any" F1).
+
+    Prints precision, recall and F1 per label, micro and macro F1, and F1 of "any
+    information-linked" (yes/no).
 
     Example: safetylens evaluate sample_data/reports_test.csv --json
     """
@@ -256,6 +259,9 @@ def _format_card(card: dict) -> str:
     return "\n".join(lines)
 
 
+app.command("its")(its)
+
+
 @app.command()
 def demo(
     output_dir: Path = typer.Option(
@@ -263,9 +269,11 @@ def demo(
     ),
     verbose: bool = VERBOSE,
 ) -> None:
-    """Run the whole job on the shipped sample export: classify two sites' incidents with the
-    default model, then the interrupted time-series per site and against non-information-linked
-    incidents as control.
+    """Run the whole job on the shipped sample export (classify, then ITS per site).
+
+    Classifies two sites' incidents with the default model, then runs the interrupted
+    time-series per site and against non-information-linked incidents as control, writing the
+    classified file, tables, plots and an HTML report.
 
     Example: safetylens demo --output-dir demo_out
     """

@@ -120,11 +120,15 @@ def _sniff_text(path: Path) -> tuple[str, str]:
                 f"{_label(path)}: looks like an Excel or zip file, not CSV; save it as .xlsx "
                 "or export it as CSV"
             )
+        # A few NUL bytes or control codes in text are tolerated (NULs are dropped); text is
+        # never mostly NULs (UTF-16 without a BOM) nor full of control codes (random binary
+        # has about 10% of them).
         nul_share = head.count(b"\x00") / max(len(head), 1)
-        control = sum(1 for b in head if b < 9 or 13 < b < 32) / max(len(head), 1)
-        if nul_share > 0.01 or control > 0.05:
+        controls = sum(1 for b in head if b < 9 or 13 < b < 32)
+        if nul_share > 0.1 or (controls > 16 and controls / len(head) > 0.05):
             raise InputFormatError(
-                f"{_label(path)}: looks like binary data, not text; export the report as CSV"
+                f"{_label(path)}: looks like binary data, not text; export the report as CSV "
+                "(UTF-8 or Windows-1252)"
             )
         encoding = "utf-8-sig"
         sample = head.decode("utf-8", errors=_ERROR_HANDLER).lstrip("\ufeff")
@@ -141,9 +145,15 @@ class _CleanTextReader:
 
     def __init__(self, fh):
         self._fh = fh
+        self.interrupted = False
 
     def read(self, size: int = -1) -> str:
-        return self._fh.read(size).replace("\x00", "")
+        try:
+            return self._fh.read(size).replace("\x00", "")
+        except KeyboardInterrupt:
+            # pandas' parser reports any exception in read() as a ParserError: remember it.
+            self.interrupted = True
+            raise
 
     def readline(self, size: int = -1) -> str:  # pragma: no cover - used by some engines
         return self._fh.readline(size).replace("\x00", "")
@@ -279,8 +289,9 @@ def _iter_csv(path: Path, chunk_size: int) -> Table:
             try:
                 # The header is read as a data row so that pandas measures every row against
                 # its width: a row with extra fields is an error, never a silent shift.
+                text = _CleanTextReader(fh)
                 reader = pd.read_csv(
-                    _CleanTextReader(fh),
+                    text,
                     sep=delimiter,
                     dtype=str,
                     keep_default_na=False,
@@ -310,6 +321,8 @@ def _iter_csv(path: Path, chunk_size: int) -> Table:
             except (pd.errors.ParserError, ValueError) as exc:
                 if isinstance(exc, InputFormatError):
                     raise
+                if text.interrupted:
+                    raise KeyboardInterrupt from None
                 raise _parser_message(path, exc) from None
         if rows == 0:
             raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
@@ -663,10 +676,8 @@ class TableWriter:
     >>> out = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
     >>> with TableWriter(out, "csv") as w:
     ...     w.write(pd.DataFrame({"a": ["=1+1", "x"], "ok": [True, False]}))
-    >>> print(out.read_text(encoding="utf-8-sig"), end="")
-    a,ok
-    '=1+1,true
-    x,false
+    >>> out.read_bytes()
+    b"\\xef\\xbb\\xbfa,ok\\r\\n'=1+1,true\\r\\nx,false\\r\\n"
     """
 
     def __init__(self, target, fmt: str, *, header: list[str] | None = None, neutralise=True):
@@ -731,8 +742,8 @@ class TableWriter:
                     frame[column] = series.where(~risky, text.map(neutralise_formula))
         if not self._started:
             names = self.header if self.header is not None else [str(c) for c in frame.columns]
-            csv.writer(self._stream, lineterminator="\n").writerow(names)
-        frame.to_csv(self._stream, header=False, index=False, lineterminator="\n")
+            csv.writer(self._stream, lineterminator="\r\n").writerow(names)
+        frame.to_csv(self._stream, header=False, index=False, lineterminator="\r\n")
 
     def _write_parquet(self, frame) -> None:
         import pyarrow as pa

@@ -178,9 +178,7 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
         Missing files, a hash that does not match the card, an untrusted model, or a file that is
         not a safetylens classifier.
     """
-    import joblib
     import sklearn
-    import sklearn.exceptions
 
     from safetylens.model import IncidentClassifier
 
@@ -200,14 +198,13 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
             f"{folder}: this model is neither the shipped model nor one trained on this machine, "
             "and loading a model file can run code; pass --trust-model only if you trust its source"
         )
-    try:
-        with warnings.catch_warnings():
-            # Our own warning below says the same in one plain line.
-            warnings.simplefilter("ignore", category=getattr(
-                sklearn.exceptions, "InconsistentVersionWarning", UserWarning))
-            model = joblib.load(model_path)
-    except Exception:
-        raise ModelIntegrityError(f"{folder}: cannot load {model_path.name}") from None
+    cached = _loaded.get(sha)
+    if cached is not None:
+        model = cached
+    else:
+        model = _unpickle(model_path, folder)
+        _loaded.clear()  # keep one model in memory at most
+        _loaded[sha] = model
     if not isinstance(model, IncidentClassifier):
         raise ModelIntegrityError(f"{folder}: {model_path.name} is not a safetylens classifier")
     trained_with = card.get("library_versions", {}).get("scikit-learn")
@@ -220,3 +217,21 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
             stacklevel=2,
         )
     return model, card
+
+
+_loaded: dict = {}  # sha256 -> model: the file is hashed again on every load, unpickled once
+
+
+def _unpickle(model_path: Path, folder: Path):
+    import joblib
+    import sklearn.exceptions
+
+    try:
+        with warnings.catch_warnings():
+            # Our own warning below says the same in one plain line.
+            warnings.simplefilter("ignore", category=getattr(
+                sklearn.exceptions, "InconsistentVersionWarning", UserWarning))
+            model = joblib.load(model_path)
+    except Exception:
+        raise ModelIntegrityError(f"{folder}: cannot load {model_path.name}") from None
+    return model

@@ -57,8 +57,8 @@ def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=
 
     Parameters
     ----------
-    data : path-like
-        Labelled reports (text column and ``labels_col``).
+    data : path-like or list of path-like
+        Labelled reports (text column and ``labels_col``); several files are concatenated.
     output : path-like
         Model folder to write.
     seed : int, default=0
@@ -79,13 +79,19 @@ def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=
     from safetylens.model import IncidentClassifier
     from safetylens.modelcard import save_model
 
-    data = Path(data)
-    texts, Y, _ = read_labelled(data, text_col=text_col, labels_col=labels_col)
+    import numpy as np
+
+    paths = [Path(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
+    if not paths:
+        raise DataValidationError("no training data given")
+    parts = [read_labelled(p, text_col=text_col, labels_col=labels_col) for p in paths]
+    texts = [t for part in parts for t in part[0]]
+    Y = np.vstack([part[1] for part in parts])
     model = IncidentClassifier(threshold_cv=cv, random_state=seed, **(params or {}))
     model.fit(texts, Y)
     card = {
         "training_data": {
-            "name": data.name,
+            "name": ", ".join(p.name for p in paths),
             "n_reports": len(texts),
             "sha256": data_hash(texts, Y),
             "label_counts": {str(c): int(n) for c, n in zip(model.classes_, Y.sum(axis=0))},

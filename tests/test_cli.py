@@ -1,0 +1,285 @@
+"""The command line: help, classify/train/evaluate/model info, bad inputs, a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from conftest import ROOT, SAMPLE
+from safetylens.cli import app
+
+BAD = Path(__file__).parent / "data" / "bad_inputs"
+runner = CliRunner()
+
+
+def run(*args, catch=True):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=catch)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[], ["classify"], ["train"], ["evaluate"], ["model"], ["model", "info"], ["its"], ["demo"]],
+)
+def test_help_for_every_command(command):
+    result = run(*command, "--help", catch=False)
+    assert result.exit_code == 0
+    assert "Usage:" in result.stdout
+    if command and command != ["model"]:
+        assert "Example:" in result.stdout
+
+
+def test_help_imports_no_heavy_library():
+    code = (
+        "import sys\n"
+        "from safetylens.cli import app\n"
+        "try:\n    app(['--help'], prog_name='safetylens')\nexcept SystemExit:\n    pass\n"
+        "heavy = ['sklearn', 'pandas', 'statsmodels', 'matplotlib', 'nltk', 'numpy', 'scipy']\n"
+        "print('HEAVY:' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_classify_to_stdout_with_summary(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"ref": ["1", "2"], "description": ["EPR down all night", ""]}).to_csv(source, index=False)
+    result = run("classify", source, catch=False)
+    assert result.exit_code == 0
+    out = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str, keep_default_na=False)
+    assert out["ref"].tolist() == ["1", "2"]
+    assert out["needs_review"].tolist()[1] == "true"
+    assert "text column 'description'" in result.stderr
+    assert "rows read 2, rows written 2" in result.stderr
+    assert "no text 1" in result.stderr
+
+
+def test_classify_explain_and_formats(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"Describe what happened": ["Wrong patient label on the blood sample"]}).to_csv(source, index=False)
+    assert run("classify", source, "-o", tmp_path / "o.jsonl", "--explain", catch=False).exit_code == 0
+    record = json.loads((tmp_path / "o.jsonl").read_text())
+    assert record["evidence"].startswith(record["labels"].split(";")[0])
+    assert isinstance(record["information_linked"], bool)
+    assert run("classify", source, "-o", tmp_path / "o.data", "--format", "parquet").exit_code == 0
+    assert pd.read_parquet(tmp_path / "o.data").shape == (1, 11)
+
+
+# Each bad input: command-line arguments after the file, exit code, part of the one-line message.
+BAD_CASES = [
+    ("missing.csv", [], 2, "missing.csv: no such file"),
+    ("empty.csv", [], 2, "the file is empty"),
+    ("header_only.csv", [], 2, "no data rows"),
+    ("blank_lines_only.csv", [], 2, "no data rows"),
+    ("report.pdf", [], 2, "unknown file type '.pdf'"),
+    ("no_text_column.csv", [], 2, "pass --text-col. Columns are: 'ref', 'date', 'site'"),
+    ("no_text_column.csv", ["--text-col", "narrative"], 2, "no column named 'narrative'"),
+    ("extra_fields.csv", [], 2, "line 3 has 5 fields but the header has 3"),
+    ("unclosed_quote.csv", [], 2, "quoted field"),
+    ("binary.csv", [], 2, "looks like binary data"),
+    ("excel_named_csv.csv", [], 2, "looks like an Excel or zip file"),
+    ("corrupt.xlsx", [], 2, "cannot read the Excel file"),
+    ("bad_line.jsonl", [], 2, "line 2 is not valid JSON"),
+    ("not_objects.jsonl", [], 2, "line 1 is not a JSON object"),
+    ("semicolon.csv", ["--format", "xml"], 2, "unknown --format 'xml'"),
+    ("semicolon.csv", ["--model", "no_such_model"], 2, "no such model folder"),
+]
+
+
+@pytest.mark.parametrize(("name", "extra", "code", "message"), BAD_CASES)
+def test_bad_inputs_give_one_line_and_exit_code(tmp_path, name, extra, code, message):
+    result = run("classify", BAD / name, "-o", tmp_path / "out.csv", *extra)
+    assert result.exit_code == code
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and message in errors[0]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out.csv").exists()
+
+
+GOOD_CASES = [
+    ("empty_descriptions.csv", 3, 2),
+    ("long_text_1mb.csv", 2, 0),
+    ("nul_bytes.csv", 2, 0),
+    ("mixed_line_endings.csv", 3, 3),
+    ("bom_utf8.csv", 1, 0),
+    ("utf16.csv", 1, 0),
+    ("emoji_non_latin.csv", 2, 0),
+    ("html_fragments.csv", 1, 0),
+    ("quoted_newlines.csv", 2, 0),
+    ("duplicate_columns.csv", 2, 0),
+    ("cp1252_in_utf8.csv", 2, 0),
+    ("windows_1252.csv", 1, 0),
+    ("formula_injection.csv", 4, 1),
+    ("ragged_short_rows.csv", 3, 2),
+    ("semicolon.csv", 1, 0),
+    ("merged_header.xlsx", 1, 0),
+]
+
+
+@pytest.mark.parametrize(("name", "rows", "no_text"), GOOD_CASES)
+def test_messy_inputs_keep_every_row(tmp_path, name, rows, no_text):
+    result = run("classify", BAD / name, "-o", tmp_path / "out.csv", catch=False)
+    assert result.exit_code == 0, result.stderr
+    assert f"rows read {rows}, rows written {rows}," in result.stderr
+    assert f"no text {no_text};" in result.stderr
+    assert len(pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)) == rows
+
+
+def test_duplicate_header_names_are_kept(tmp_path):
+    run("classify", BAD / "duplicate_columns.csv", "-o", tmp_path / "o.csv", catch=False)
+    header = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("id,description,description,labels,")
+
+
+def test_formulas_are_neutralised(tmp_path):
+    run("classify", BAD / "formula_injection.csv", "-o", tmp_path / "o.csv", catch=False)
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["description"].tolist() == [
+        "'=HYPERLINK(\"http://evil\",\"x\")", "'+cmd|calc", "-1", "'@SUM(A1)"
+    ]
+
+
+def test_output_over_input_is_refused(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("description\nnotes missing\n")
+    result = run("classify", source, "-o", source)
+    assert result.exit_code == 2
+    assert "overwrite the input" in result.stderr
+    assert source.read_text() == "description\nnotes missing\n"
+
+
+def test_train_evaluate_and_model_info(tmp_path, small_corpus):
+    data = tmp_path / "train.csv"
+    small_corpus.to_csv(data, index=False)
+    result = run("train", data, "-o", tmp_path / "m", "--cv", "3", "--seed", "1", catch=False)
+    assert result.exit_code == 0, result.stderr
+    card = json.loads((tmp_path / "m" / "model_card.json").read_text())
+    assert card["training_data"]["n_reports"] == 400
+    assert card["seed"] == 1
+    result = run("evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", "--json", catch=False)
+    metrics = json.loads(result.stdout)
+    assert set(metrics) == {"n_reports", "per_label", "micro_f1", "macro_f1", "any_information_linked"}
+    assert 0 < metrics["macro_f1"] <= 1
+    text = run("evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", catch=False).stdout
+    assert "macro F1" in text and "any information-linked" in text
+    info = run("model", "info", tmp_path / "m", catch=False).stdout
+    assert "thresholds:" in info and "records_unavailable" in info
+
+
+def test_untrusted_model_is_refused_at_the_cli(tmp_path, small_model, monkeypatch):
+    from safetylens.modelcard import save_model
+
+    save_model(small_model, tmp_path / "m")
+    monkeypatch.setenv("SAFETYLENS_HOME", str(tmp_path / "elsewhere"))
+    source = tmp_path / "in.csv"
+    source.write_text("description\nnotes missing\n")
+    result = run("classify", source, "--model", tmp_path / "m")
+    assert result.exit_code == 2 and "--trust-model" in result.stderr
+    assert run("classify", source, "--model", tmp_path / "m", "--trust-model").exit_code == 0
+
+
+def test_model_info_of_the_shipped_model():
+    result = run("model", "info", "--json", catch=False)
+    card = json.loads(result.stdout)
+    assert card["test_data"]["name"] == "reports_test.csv"
+
+
+SECRET = "Mrs Zelda Quux NHS 943 476 5919"
+
+
+def test_no_patient_text_in_errors(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text(f'id,description\n1,"{SECRET}",extra,fields\n', encoding="utf-8")
+    for extra in ([], ["--verbose"]):
+        result = run("classify", source, "-o", tmp_path / "o.csv", *extra)
+        assert result.exit_code == 2
+        assert "Zelda" not in result.stderr + result.stdout
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(content=st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8")))
+def test_random_csv_content_succeeds_or_fails_cleanly(tmp_path, content):
+    source = tmp_path / "random.csv"
+    source.write_bytes(b"id,description\n" + content)
+    out = tmp_path / "o.csv"
+    out.unlink(missing_ok=True)  # tmp_path is shared by the examples
+    result = run("classify", source, "-o", out)
+    assert "Traceback" not in result.stderr
+    if result.exit_code == 0:
+        read = int(result.stderr.split("rows read ")[1].split(",")[0])
+        written = int(result.stderr.split("rows written ")[1].split(",")[0])
+        assert read == written == len(pd.read_csv(out, dtype=str, keep_default_na=False))
+    else:
+        assert result.exit_code == 2, result.stderr
+        assert len([ln for ln in result.stderr.splitlines() if "error" in ln]) == 1
+        assert not out.exists()
+
+
+REPORT_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc")) | st.sampled_from("\n\t\r,;\"'"),
+    max_size=200,
+)
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(REPORT_TEXT, min_size=1, max_size=8))
+def test_random_report_text_keeps_every_row(tmp_path, texts):
+    source = tmp_path / "t.csv"
+    frame = pd.DataFrame({"n": range(len(texts)), "description": texts})
+    frame.to_csv(source, index=False, lineterminator="\r\n")  # quotes a bare CR in a cell
+    result = run("classify", source, "-o", tmp_path / "o.csv", "--explain", "--redact")
+    assert result.exit_code == 0, result.stderr
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["n"].tolist() == [str(i) for i in range(len(texts))]
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_real_subprocess_from_another_folder(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"IN07": ["Drug chart missing when pt transferred", "pt fell"]}).to_csv(source, index=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "safetylens", "classify", str(source), "-o", "out.csv"],
+        cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "text column 'IN07'" in done.stderr
+    out = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False)
+    assert out["IN07"].tolist() == ["Drug chart missing when pt transferred", "pt fell"]
+
+
+def test_interrupted_classify_leaves_no_output(tmp_path):
+    corpus = pd.read_csv(SAMPLE / "reports_handwritten.csv", dtype=str, keep_default_na=False)
+    big = pd.DataFrame({"description": corpus["text"].sample(n=40_000, replace=True, random_state=0)})
+    source = tmp_path / "big.csv"
+    big.to_csv(source, index=False)
+    target = tmp_path / "out.csv"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "safetylens", "classify", str(source), "-o", str(target),
+         "--chunk-size", "500", "--verbose"],
+        stderr=subprocess.PIPE, text=True, env=_env(),
+    )
+    # Wait until some chunks have been written to the temporary file, then press Ctrl-C.
+    for line in process.stderr:
+        if "rows written" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    rest = process.stderr.read()
+    assert process.wait(timeout=60) == 130
+    assert "interrupted" in rest and "Traceback" not in rest
+    assert not target.exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]

@@ -19,7 +19,8 @@ _CHOICES = {
     "se": ("model", "newey-west"),
     "impact": ("level", "slope", "both"),
     "seasonality": ("none", "fourier", "month"),
-    "arima-method": ("reml", "ml"),
+    "arima-method": ("ml", "reml"),
+    "arima-intervals": ("adjusted", "wald"),
 }
 
 
@@ -113,10 +114,18 @@ def its(
         str,
         typer.Option(
             "--arima-method",
-            help="arima: reml (AR terms by REML, GLS, t intervals; as nlme::gls) "
-            "or ml (exact ML, as R's arima).",
+            help="arima: ml (exact maximum likelihood; estimates and SEs as R's arima) "
+            "or reml (AR terms by REML, GLS for the rest; as nlme::gls).",
         ),
-    ] = "reml",
+    ] = "ml",
+    arima_intervals: Annotated[
+        str,
+        typer.Option(
+            "--arima-intervals",
+            help="arima with ml: adjusted (REML covariance, t on n-k df; right coverage in "
+            "short series) or wald (normal quantile, exactly R's arima).",
+        ),
+    ] = "adjusted",
     impact: Annotated[
         str,
         typer.Option(
@@ -202,6 +211,7 @@ def its(
             ("impact", impact),
             ("seasonality", seasonality),
             ("arima-method", arima_method),
+            ("arima-intervals", arima_intervals),
         ):
             _choice(option, value)
         from safetylens.io import read_table
@@ -239,6 +249,7 @@ def its(
             ar=ar,
             seasonal_ar=seasonal_ar,
             arima_method=arima_method,
+            arima_intervals=arima_intervals,
             phase_in=phase_in,
             alpha=alpha,
             per=per,

@@ -103,6 +103,7 @@ def test_help_lists_the_options():
         "--output-dir",
         "--seasonal-ar",
         "--arima-method",
+        "--arima-intervals",
     ):
         assert option in result.output
     assert "Example: safetylens its" in result.output

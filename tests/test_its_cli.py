@@ -171,7 +171,7 @@ def test_event_level_groups_denominators_and_outputs(export, tmp_path):
     assert north["series"][26]["phase"] == "phase_in" and north["series"][27]["phase"] == "post"
     assert north["series"][0]["denominator"] == 9000
     assert north["rate_ratios"]["level_change"]["estimate"] < 0.85  # simulated drop of a third
-    assert north["effects"][0]["unit"] == "information-linked incidents per 1,000 bed_days"
+    assert north["effects"][0]["unit"] == "information-linked incidents per 1,000 bed days"
 
     files = sorted(p.name for p in out.iterdir())
     assert files == [

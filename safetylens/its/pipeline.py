@@ -260,7 +260,7 @@ def tidy_results(results) -> pd.DataFrame:
 
 
 def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[:40] or "series"
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[-80:].strip("_") or "series"
 
 
 def write_outputs(results, output_dir, *, source: str | None = None) -> list[Path]:

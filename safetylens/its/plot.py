@@ -92,7 +92,9 @@ def plot_result(result, ax=None):
         ax.plot(x, control["fitted"], color="#27ae60", linewidth=1.2, label="control fitted")
     ax.set_xlabel(_PERIOD_LABEL[result.period])
     ax.set_ylabel(result.rate_unit)
-    ax.set_title(result.title, fontsize=10)
+    import textwrap
+
+    ax.set_title("\n".join(textwrap.wrap(result.title, 90)), fontsize=10)
     ax.legend(fontsize=7, loc="best")
     ax.grid(alpha=0.3)
     return ax

@@ -324,7 +324,8 @@ class ITSResult:
             return s.name
         if self._has_denominator:
             per = self._s["settings"]["per"]
-            return f"{s.name} per {per:,g} {s.denominator_name or 'denominator'}"
+            unit = (s.denominator_name or "denominator").replace("_", " ")
+            return f"{s.name} per {per:,g} {unit}"
         return f"{s.name} per {s.period}"
 
     def _rate_multiplier(self) -> float:

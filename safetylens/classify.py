@@ -206,21 +206,28 @@ def _redact_column(frame, column):
     return frame
 
 
-def _label_chunk(model, chunk, column, explain, redact):
-    """Worker step: the chunk with added columns, and its summary."""
+def _label_chunk(model, chunk, column, explain, redact, fmt, neutralise):
+    """Label one chunk and format it for the output: (text or DataFrame, summary).
+
+    CSV and JSON Lines are formatted here, so worker processes share that work too.
+    """
     import pandas as pd
+
+    from safetylens.io import format_rows
 
     added = label_texts(model, chunk[column].tolist(), explain=explain, redact=redact)
     added.index = chunk.index
     if redact:
         chunk = _redact_column(chunk, column)
-    return pd.concat([chunk, added], axis=1), summarise(added)
+    frame = pd.concat([chunk, added], axis=1)
+    payload = frame if fmt == "parquet" else format_rows(frame, fmt, neutralise=neutralise)
+    return payload, summarise(added)
 
 
 _worker_models: dict = {}
 
 
-def _label_chunk_in_worker(model_dir, trust, chunk, column, explain, redact):
+def _label_chunk_in_worker(model_dir, trust, chunk, *args):
     """Run :func:`_label_chunk` in a worker process, loading the model once per process."""
     import warnings
 
@@ -231,7 +238,7 @@ def _label_chunk_in_worker(model_dir, trust, chunk, column, explain, redact):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the parent process has already shown them
             _worker_models[key] = load_model(model_dir, trust=trust)[0]
-    return _label_chunk(_worker_models[key], chunk, column, explain, redact)
+    return _label_chunk(_worker_models[key], chunk, *args)
 
 
 def classify_file(
@@ -316,14 +323,15 @@ def classify_file(
     def column_of(chunk):
         return chunk.columns[column_index]
 
+    options = (explain, redact, out_fmt, neutralise)
     if n_jobs == 1:
-        results = (_label_chunk(model, c, column_of(c), explain, redact) for c in table)
+        results = (_label_chunk(model, c, column_of(c), *options) for c in table)
     else:
         from joblib import Parallel, delayed
 
         workers = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
         results = workers(
-            delayed(_label_chunk_in_worker)(model_dir, trust_model, c, column_of(c), explain, redact)
+            delayed(_label_chunk_in_worker)(model_dir, trust_model, c, column_of(c), *options)
             for c in table
         )
     summary = Summary()

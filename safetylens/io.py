@@ -655,6 +655,36 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
         tmp.write_bytes(data)
 
 
+def format_rows(frame, fmt: str, *, neutralise: bool = True) -> str:
+    """The rows of ``frame`` as CSV (CRLF, no header) or JSON Lines text.
+
+    Kept apart from :class:`TableWriter` so worker processes can format their own chunks.
+    In CSV, booleans are written ``true``/``false`` and, with ``neutralise``, cells a
+    spreadsheet would run as formulas are neutralised (:func:`neutralise_formula`).
+    """
+    import pandas as pd
+
+    if fmt == "jsonl":
+        # pandas ends JSON Lines output with a newline.
+        if not len(frame):
+            return ""
+        return frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
+    frame = frame.copy()
+    for column in frame.columns:
+        series = frame[column]
+        if pd.api.types.is_bool_dtype(series):
+            frame[column] = series.map({True: "true", False: "false"})
+        elif neutralise and (
+            pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+        ):
+            text = series.astype(str)
+            risky = text.str.match(r"[=+\-@\t\r]", na=False)
+            if risky.any():
+                frame[column] = series.where(~risky, text.map(neutralise_formula))
+    # CRLF line ends also make the csv writer quote a bare CR inside a cell.
+    return frame.to_csv(header=False, index=False, lineterminator="\r\n")
+
+
 class TableWriter:
     """Write DataFrame chunks to one CSV, Parquet or JSON Lines file (or CSV to a stream).
 
@@ -712,38 +742,19 @@ class TableWriter:
         return False
 
     def write(self, frame) -> None:
-        """Append the rows of ``frame``."""
-        if self.fmt == "csv":
-            self._write_csv(frame)
-        elif self.fmt == "jsonl":
-            if len(frame):
-                # pandas ends JSON Lines output with a newline.
-                self._stream.write(
-                    frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
-                )
-        else:
+        """Append the rows of ``frame`` (a DataFrame, or text from :func:`format_rows`)."""
+        if isinstance(frame, str):
+            if not self._started and self.fmt == "csv":
+                csv.writer(self._stream, lineterminator="\r\n").writerow(self.header)
+            self._stream.write(frame)
+        elif self.fmt == "parquet":
             self._write_parquet(frame)
+        else:
+            if not self._started and self.fmt == "csv":
+                names = self.header if self.header is not None else [str(c) for c in frame.columns]
+                csv.writer(self._stream, lineterminator="\r\n").writerow(names)
+            self._stream.write(format_rows(frame, self.fmt, neutralise=self.neutralise))
         self._started = True
-
-    def _write_csv(self, frame) -> None:
-        import pandas as pd
-
-        frame = frame.copy()
-        for column in frame.columns:
-            series = frame[column]
-            if pd.api.types.is_bool_dtype(series):
-                frame[column] = series.map({True: "true", False: "false"})
-            elif self.neutralise and (
-                pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
-            ):
-                text = series.astype(str)
-                risky = text.str.match(r"[=+\-@\t\r]", na=False)
-                if risky.any():
-                    frame[column] = series.where(~risky, text.map(neutralise_formula))
-        if not self._started:
-            names = self.header if self.header is not None else [str(c) for c in frame.columns]
-            csv.writer(self._stream, lineterminator="\r\n").writerow(names)
-        frame.to_csv(self._stream, header=False, index=False, lineterminator="\r\n")
 
     def _write_parquet(self, frame) -> None:
         import pyarrow as pa

@@ -1,0 +1,158 @@
+"""Benchmark safetylens: classification throughput and memory, start-up time, ITS fitting time.
+
+For each input size it builds a CSV by resampling the labelled corpus (seeded), then measures:
+
+* end-to-end ``safetylens classify`` throughput (CSV in, CSV out), single process and with
+  ``--n-jobs 2``, each in a fresh process with its peak memory (RSS, workers included);
+* the bare fitted pipeline's ``predict_proba`` throughput on the same texts already in memory,
+  and the ratio end-to-end / bare (what reading, writing and bookkeeping cost);
+* start-up time of ``safetylens --help`` (best of 7);
+* time to fit the ITS (quasi-Poisson, Fourier seasonality) for 1,000 monthly series of five years.
+
+Usage::
+
+    python scripts/benchmark.py                      # 10k, 100k and 1M reports
+    python scripts/benchmark.py --sizes 10000 100000 --skip-its
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 7
+
+# Runs one classify in this fresh process and reports its own peak RSS and its workers'.
+_CHILD = """
+import resource, sys, time
+from safetylens.cli import app
+start = time.perf_counter()
+try:
+    app(sys.argv[1:], prog_name="safetylens", standalone_mode=False)
+finally:
+    elapsed = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(f"BENCH {elapsed:.3f} {own} {kids}", file=sys.stderr)
+"""
+
+
+def build_input(n: int, folder: Path) -> Path:
+    import pandas as pd
+
+    corpus = pd.concat(
+        [
+            pd.read_csv(ROOT / "sample_data" / name, dtype=str, keep_default_na=False)
+            for name in ("reports_handwritten.csv", "reports_test.csv")
+        ]
+    )
+    sample = corpus.sample(n=n, replace=True, random_state=SEED).reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "incident_id": [f"INC{i:08d}" for i in range(n)],
+            "incident_date": "03/04/2021",
+            "site": sample["setting"],
+            "description": sample["text"],
+        }
+    )
+    path = folder / f"reports_{n}.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MB, largest of the main process and any worker)."""
+    out = path.with_name(f"{path.stem}_out_{n_jobs}.csv")
+    command = [sys.executable, "-c", _CHILD, "classify", str(path), "-o", str(out),
+               "--n-jobs", str(n_jobs)]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"classify failed: {done.stderr.strip().splitlines()[-1:]}")
+    line = next(ln for ln in done.stderr.splitlines() if ln.startswith("BENCH "))
+    _, seconds, own, kids = line.split()
+    out.unlink()
+    return float(seconds), max(int(own), int(kids)) / 1024
+
+
+def bare_pipeline(path: Path) -> float:
+    """Reports per second of the fitted pipeline's predict_proba on in-memory texts."""
+    import pandas as pd
+
+    from safetylens.modelcard import load_model
+
+    model, _ = load_model()
+    texts = pd.read_csv(path, dtype=str, keep_default_na=False)["description"].tolist()
+    start = time.perf_counter()
+    for i in range(0, len(texts), 5000):  # the same chunking as classify, to keep memory bounded
+        model.pipeline_.predict_proba(texts[i : i + 5000])
+    return len(texts) / (time.perf_counter() - start)
+
+
+def startup_seconds() -> float:
+    best = float("inf")
+    for _ in range(7):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "safetylens", "--help"], capture_output=True, check=True)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def its_seconds(n_series: int = 1000) -> float:
+    import numpy as np
+
+    from safetylens.its import PeriodSeries, SegmentedRegression
+
+    import warnings
+
+    rng = np.random.default_rng(SEED)
+    t = np.arange(60)
+    spec = SegmentedRegression(model="quasipoisson", seasonality="fourier", harmonics=2)
+    rate = np.exp(3 + 0.005 * t - 0.2 * (t >= 30) + 0.1 * np.sin(2 * np.pi * t / 12))
+    series = [
+        PeriodSeries.from_arrays("2019-01", counts=rng.poisson(rate), denominators=[10_000] * 60)
+        for _ in range(n_series)
+    ]
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # autocorrelation notes travel with each result
+        for s in series:
+            spec.fit(s, rollout="2021-07-01")
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark safetylens.")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--skip-its", action="store_true")
+    args = parser.parse_args()
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    print(f"start-up: `safetylens --help` {startup_seconds():.3f} s (best of 7)")
+    print(f"{'reports':>9} {'bare rep/s':>11} {'e2e rep/s':>10} {'ratio':>6} {'2 jobs rep/s':>13} "
+          f"{'speed-up':>9} {'peak MB':>8} {'peak MB 2j':>10}")
+    with tempfile.TemporaryDirectory() as folder:
+        for n in args.sizes:
+            path = build_input(n, Path(folder))
+            bare = bare_pipeline(path)
+            one, rss_one = run_classify(path, 1)
+            two, rss_two = run_classify(path, 2)
+            print(f"{n:>9} {bare:>11.0f} {n / one:>10.0f} {bare and (n / one) / bare:>6.2f} "
+                  f"{n / two:>13.0f} {one / two:>9.2f} {rss_one:>8.0f} {rss_two:>10.0f}",
+                  flush=True)
+            path.unlink()
+    if not args.skip_its:
+        print(f"ITS: 1,000 monthly series of five years fitted in {its_seconds():.1f} s")
+    print(f"peak RSS of this benchmark process: "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -68,6 +68,13 @@ def guard(verbose: bool = False) -> Iterator[None]:
         raise
     except SafetylensError as exc:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
+    except BrokenPipeError:
+        # The reader went away (`safetylens classify x.csv | head`): stop quietly.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        raise typer.Exit(0) from None
     except KeyboardInterrupt:
         raise fail("interrupted; no partial output was left behind", 130) from None
     except MemoryError:

@@ -21,6 +21,9 @@ OUTPUT_COLUMNS = ("labels", "information_linked", *PROBABILITY_COLUMNS, "needs_r
 """Columns ``classify`` adds, in order (``evidence`` follows with ``explain``)."""
 
 MIN_TEXT_CHARS = 3
+NULL_TEXTS = ("n/a", "na", "nil", "none", "null", "unknown", "not known", "tbc", "see above",
+              "not applicable", "no text")
+"""Placeholders that exports put in an empty description: counted as "no text"."""
 
 
 @dataclass
@@ -62,6 +65,19 @@ def _usable(text) -> bool:
     return isinstance(text, str) and len(text.strip()) >= MIN_TEXT_CHARS
 
 
+_null_cache: dict = {}
+
+
+def _null_features(model) -> frozenset:
+    """Normalised forms of :data:`NULL_TEXTS` (rows with only these have no text)."""
+    key = id(model)
+    if key not in _null_cache:
+        normaliser = model.pipeline_.named_steps["normalise"]
+        _null_cache.clear()
+        _null_cache[key] = frozenset(normaliser.transform(list(NULL_TEXTS)))
+    return _null_cache[key]
+
+
 def label_texts(model, texts, *, explain: bool = False, redact: bool = False):
     """Classify a sequence of texts and return the added columns as a DataFrame.
 
@@ -69,7 +85,9 @@ def label_texts(model, texts, *, explain: bool = False, redact: bool = False):
     ----------
     model : IncidentClassifier
     texts : sequence of str
-        Missing or blank values are allowed: they get no labels and ``needs_review`` true.
+        Missing or blank values, and text with no words the model can read (only symbols,
+        emoji, another script, or placeholders such as "n/a"), get no labels, blank
+        probabilities and ``needs_review`` true.
     explain : bool, default=False
         Add an ``evidence`` column.
     redact : bool, default=False
@@ -83,16 +101,23 @@ def label_texts(model, texts, *, explain: bool = False, redact: bool = False):
     import numpy as np
     import pandas as pd
 
+    if isinstance(texts, str):
+        raise DataValidationError("expected a list of report texts, got a single string")
     texts = list(texts)
-    usable = np.fromiter((_usable(t) for t in texts), dtype=bool, count=len(texts))
     n = len(texts)
+    normalised = model.pipeline_.named_steps["normalise"].transform(
+        [t if _usable(t) else "" for t in texts]
+    )
+    null = _null_features(model)
+    usable = np.fromiter((bool(f) and f not in null for f in normalised), dtype=bool, count=n)
     proba = np.full((n, len(LABELS)), np.nan)
     decisions = np.zeros((n, len(LABELS)), dtype=np.int8)
     review = ~usable
     index = np.flatnonzero(usable)
     if len(index):
         chosen = [texts[i] for i in index]
-        p = model.predict_proba(chosen)
+        # The text was normalised above; the rest of the pipeline takes it from there.
+        p = model.pipeline_[1:].predict_proba([normalised[i] for i in index])
         proba[index] = p
         decisions[index] = model.decide(p)
         review[index] = model.needs_review(p)
@@ -118,7 +143,7 @@ def label_texts(model, texts, *, explain: bool = False, redact: bool = False):
     return pd.DataFrame(out)
 
 
-def classify_frame(frame, model=None, *, text_col=None, explain=False, redact=False):
+def classify_frame(frame, model=None, *, text_col=None, id_col=None, explain=False, redact=False):
     """Return ``frame`` with the classification columns added (a new DataFrame).
 
     Parameters
@@ -129,11 +154,13 @@ def classify_frame(frame, model=None, *, text_col=None, explain=False, redact=Fa
         Default: the shipped model.
     text_col : str, optional
         The free-text column; found among common export names when not given.
+    id_col : str, optional
+        An identifier column, never redacted.
     explain : bool, default=False
         Add an ``evidence`` column.
     redact : bool, default=False
-        Replace NHS numbers, dates of birth, postcodes, phone numbers and e-mail addresses in the
-        text column and ``evidence`` with placeholders. Labels are computed before redaction, so
+        Replace NHS numbers, dates of birth, postcodes, phone numbers and e-mail addresses in
+        every text column but ``id_col``, and in ``evidence``, with placeholders. Labels are computed before redaction, so
         they do not change.
 
     Examples
@@ -157,14 +184,13 @@ def classify_frame(frame, model=None, *, text_col=None, explain=False, redact=Fa
         raise DataValidationError(
             f"the input already has column(s) {clash} that classify adds; rename them first"
         )
+    if frame.columns.duplicated().any():
+        raise DataValidationError("the DataFrame has duplicate column names; make them unique")
     added = label_texts(model, frame[column].tolist(), explain=explain, redact=redact)
     added.index = frame.index
-    result = pd.concat([frame, added], axis=1)
     if redact:
-        from safetylens.redact import redact as redact_text
-
-        result[column] = [redact_text(t) if isinstance(t, str) else t for t in result[column]]
-    return result
+        frame = _redact_columns(frame, [c for c in frame.columns if c != id_col])
+    return pd.concat([frame, added], axis=1)
 
 
 def summarise(added) -> Summary:
@@ -198,15 +224,18 @@ def output_format(output: str | os.PathLike | None, requested: str | None) -> st
     )
 
 
-def _redact_column(frame, column):
+def _redact_columns(frame, columns):
     from safetylens.redact import redact as redact_text
 
     frame = frame.copy()
-    frame[column] = [redact_text(t) if isinstance(t, str) else t for t in frame[column]]
+    for column in columns:
+        values = frame[column].tolist()
+        if any(isinstance(v, str) and v for v in values):
+            frame[column] = [redact_text(v) if isinstance(v, str) and v else v for v in values]
     return frame
 
 
-def _label_chunk(model, chunk, column, explain, redact, fmt, neutralise):
+def _label_chunk(model, chunk, column, id_column, explain, redact, fmt, neutralise):
     """Label one chunk and format it for the output: (text or DataFrame, summary).
 
     CSV and JSON Lines are formatted here, so worker processes share that work too.
@@ -218,7 +247,7 @@ def _label_chunk(model, chunk, column, explain, redact, fmt, neutralise):
     added = label_texts(model, chunk[column].tolist(), explain=explain, redact=redact)
     added.index = chunk.index
     if redact:
-        chunk = _redact_column(chunk, column)
+        chunk = _redact_columns(chunk, [c for c in chunk.columns if c != id_column])
     frame = pd.concat([chunk, added], axis=1)
     payload = frame if fmt == "parquet" else format_rows(frame, fmt, neutralise=neutralise)
     return payload, summarise(added)
@@ -268,7 +297,7 @@ def classify_file(
         Output path (written atomically) or an open stream for CSV; default ``sys.stdout``.
     text_col, id_col : str, optional
         The free-text column (found among common names when not given) and an identifier column
-        (checked to exist; used to name rows in messages instead of report text).
+        (checked to exist; never redacted).
     model_dir : path-like, optional
         Model folder; default the shipped model.
     trust_model : bool, default=False
@@ -307,8 +336,9 @@ def classify_file(
     table = iter_table(input_path, chunk_size=chunk_size)
     source = Path(input_path).name
     column_index = table.columns.index(find_text_column(table.columns, text_col, source=source))
+    id_index = None
     if id_col is not None:
-        find_text_column(table.columns, id_col, source=source)
+        id_index = table.columns.index(find_text_column(table.columns, id_col, source=source))
     clash = [c for c in (*OUTPUT_COLUMNS, "evidence") if c in table.columns]
     if clash:
         raise DataValidationError(
@@ -323,15 +353,20 @@ def classify_file(
     def column_of(chunk):
         return chunk.columns[column_index]
 
+    def id_of(chunk):
+        return None if id_index is None else chunk.columns[id_index]
+
     options = (explain, redact, out_fmt, neutralise)
     if n_jobs == 1:
-        results = (_label_chunk(model, c, column_of(c), *options) for c in table)
+        results = (_label_chunk(model, c, column_of(c), id_of(c), *options) for c in table)
     else:
         from joblib import Parallel, delayed
 
         workers = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs")
         results = workers(
-            delayed(_label_chunk_in_worker)(model_dir, trust_model, c, column_of(c), *options)
+            delayed(_label_chunk_in_worker)(
+                model_dir, trust_model, c, column_of(c), id_of(c), *options
+            )
             for c in table
         )
     summary = Summary()

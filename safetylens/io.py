@@ -132,12 +132,47 @@ def _sniff_text(path: Path) -> tuple[str, str]:
             )
         encoding = "utf-8-sig"
         sample = head.decode("utf-8", errors=_ERROR_HANDLER).lstrip("\ufeff")
-    first_line = sample.split("\n", 1)[0]
-    counts = {d: first_line.count(d) for d in (",", ";", "\t", "|")}
-    delimiter = max(counts, key=counts.get) if max(counts.values()) > 0 else ","
-    if path.suffix.lower() == ".tsv":
-        delimiter = "\t"
+    delimiter = "\t" if path.suffix.lower() == ".tsv" else _choose_delimiter(sample)
     return encoding, delimiter
+
+
+def _choose_delimiter(sample: str) -> str:
+    """The delimiter whose header width the following records share most.
+
+    Ties go to the header whose cells do not start with a space (a comma inside a name such as
+    "Description (what, where)" leaves one), then to the widest header.
+
+    Examples
+    --------
+    >>> _choose_delimiter("Ref;Description (what, where)\\n1;Pt fell, no injury\\n")
+    ';'
+    >>> _choose_delimiter("id,text\\n1,a;b\\n2,c\\n")
+    ','
+    """
+    import io
+    import itertools
+
+    best, best_key = ",", None
+    for delimiter in (",", ";", "\t", "|"):
+        try:
+            rows = [
+                row
+                for row in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 60)
+                if row
+            ]
+        except csv.Error:
+            continue
+        if len(rows) > 2:
+            rows = rows[:-1]  # the sample may end mid-record
+        if not rows or len(rows[0]) < 2:
+            continue
+        width, data = len(rows[0]), rows[1:]
+        agreement = sum(len(row) == width for row in data) / len(data) if data else 1.0
+        spaced = sum(cell[:1].isspace() for cell in rows[0])
+        key = (agreement, -spaced, width)
+        if best_key is None or key > best_key:
+            best, best_key = delimiter, key
+    return best
 
 
 class _CleanTextReader:
@@ -168,12 +203,21 @@ class _CleanTextReader:
         return line
 
 
-def _csv_header(path: Path, encoding: str, delimiter: str) -> list[str]:
+def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[list[str], int]:
+    """The header row and how many blank lines stand before it."""
+    csv.field_size_limit(2**31 - 1)
+    blank = 0
     with open(path, encoding=encoding, errors=_ERROR_HANDLER, newline="") as fh:
-        reader = csv.reader(_CleanTextReader(fh), delimiter=delimiter)
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                return [cell.strip() for cell in row]
+        try:
+            for row in csv.reader(_CleanTextReader(fh), delimiter=delimiter):
+                if row:
+                    return [cell.strip() for cell in row], blank
+                blank += 1
+        except csv.Error:
+            raise InputFormatError(
+                f"{_label(path)}: cannot read the header row (an unclosed quote?); fix the first "
+                "line of the file"
+            ) from None
     raise InputFormatError(f"{_label(path)}: the file has no header row")
 
 
@@ -258,27 +302,15 @@ def iter_table(
     if fmt == "parquet":
         return _iter_parquet(path, chunk_size)
     if fmt == "xlsx":
-        frame, columns = _read_excel(path, sheet)
-    else:
-        frame = _read_jsonl(path)
-        columns = [str(c) for c in frame.columns]
-    if len(frame) == 0:
-        raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
-
-    def chunks(table):
-        for i in range(0, len(frame), chunk_size):
-            part = frame.iloc[i : i + chunk_size]
-            table.done = i + len(part)
-            yield part
-
-    return Table(path, columns, chunks, len(frame))
+        return _iter_excel(path, chunk_size, sheet)
+    return _iter_jsonl(path, chunk_size)
 
 
 def _iter_csv(path: Path, chunk_size: int) -> Table:
     import pandas as pd
 
     encoding, delimiter = _sniff_text(path)
-    columns = _csv_header(path, encoding, delimiter)
+    columns, blank_lines = _csv_header(path, encoding, delimiter)
     if not any(columns):
         raise InputFormatError(f"{_label(path)}: the header row is empty")
     unique = _unique_names(columns)
@@ -298,7 +330,9 @@ def _iter_csv(path: Path, chunk_size: int) -> Table:
                     na_filter=False,
                     header=None,
                     index_col=False,
-                    skip_blank_lines=True,
+                    skiprows=blank_lines,
+                    # In a one-column file an empty line is an empty report, not a gap.
+                    skip_blank_lines=len(unique) > 1,
                     chunksize=chunk_size,
                     engine="c",
                 )
@@ -349,33 +383,73 @@ def _unique_names(columns: list[str]) -> list[str]:
     return unique
 
 
-def _read_excel(path: Path, sheet) -> tuple:
+def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
+    """Stream an .xlsx sheet (openpyxl read-only mode): memory does not grow with its size."""
+    import itertools
+
     import pandas as pd
+    from openpyxl import load_workbook
 
     try:
-        raw = pd.read_excel(
-            path, sheet_name=0 if sheet is None else sheet, header=None, dtype=object,
-            engine="openpyxl",
-        )
-    except ValueError as exc:
-        if "Worksheet" in str(exc) or "sheet" in str(exc).lower():
-            raise InputFormatError(f"{_label(path)}: no sheet named {sheet!r}") from None
-        raise InputFormatError(f"{_label(path)}: cannot read the Excel file") from None
+        book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types on corrupt files
         raise InputFormatError(
             f"{_label(path)}: cannot read the Excel file; is it a real .xlsx?"
         ) from None
-    raw = raw.dropna(how="all").dropna(axis=1, how="all")
-    if raw.empty:
+    try:
+        if sheet is None:
+            ws = book.worksheets[0]
+        elif isinstance(sheet, int) or str(sheet).isdigit():
+            ws = book.worksheets[int(sheet)]
+        else:
+            ws = book[sheet]
+    except (KeyError, IndexError):
+        book.close()
+        raise InputFormatError(
+            f"{_label(path)}: no sheet {sheet!r}; sheets are: {', '.join(book.sheetnames)}"
+        ) from None
+    rows = (row for row in ws.iter_rows(values_only=True) if any(not _blank(v) for v in row))
+    top = list(itertools.islice(rows, 15))
+    if not top:
+        book.close()
         raise InputFormatError(f"{_label(path)}: the sheet is empty")
-    header_row = _find_header_row(raw)
-    columns = ["" if _blank(v) else str(v).strip() for v in raw.iloc[header_row]]
-    frame = raw.iloc[header_row + 1 :].copy()
-    frame.columns = _unique_names(columns)
-    columns = [c or u for c, u in zip(columns, frame.columns)]
-    frame = frame.map(_excel_cell_text)
-    frame.index = range(len(frame))
-    return frame, columns
+    header_at = _find_header_row(top)
+    header = list(top[header_at])
+    while header and _blank(header[-1]):
+        header.pop()
+    width = len(header)
+    names = ["" if _blank(v) else str(v).strip() for v in header]
+    unique = _unique_names(names)
+    columns = [c or u for c, u in zip(names, unique)]
+    first = top[header_at + 1 :]
+    if not first:
+        book.close()
+        raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
+
+    def chunks(table):
+        done = 0
+        source = itertools.chain(first, rows)
+        try:
+            while True:
+                block = list(itertools.islice(source, chunk_size))
+                if not block:
+                    return
+                cells = []
+                for offset, row in enumerate(block):
+                    if any(not _blank(v) for v in row[width:]):
+                        raise InputFormatError(
+                            f"{_label(path)}: data row {done + offset + 1} has values to the right "
+                            "of the last named column; name that column in the header"
+                        )
+                    cells.append([_excel_cell_text(v) for v in row[:width]] + [""] * (width - len(row)))
+                frame = pd.DataFrame(cells, columns=unique, index=range(done, done + len(cells)))
+                done += len(cells)
+                table.done = done
+                yield frame
+        finally:
+            book.close()
+
+    return Table(path, columns, chunks, max(ws.max_row or 1, 1))
 
 
 def _blank(value) -> bool:
@@ -396,10 +470,9 @@ def _excel_cell_text(value) -> str:
     return str(value)
 
 
-def _find_header_row(raw) -> int:
+def _find_header_row(rows: list) -> int:
     """The header is the first of the top rows that fills most columns (skips merged titles)."""
-    top = raw.head(15)
-    filled = [sum(not _blank(v) for v in row) for row in top.itertuples(index=False)]
+    filled = [sum(not _blank(v) for v in row) for row in rows]
     target = max(filled)
     for i, n in enumerate(filled):
         if n >= max(2, 0.8 * target) or n == target:
@@ -408,6 +481,8 @@ def _find_header_row(raw) -> int:
 
 
 def _iter_parquet(path: Path, chunk_size: int) -> Table:
+    import pandas as pd
+
     try:
         import pyarrow.parquet as pq
 
@@ -422,8 +497,9 @@ def _iter_parquet(path: Path, chunk_size: int) -> Table:
     def chunks(table):
         rows = 0
         for batch in parquet.iter_batches(batch_size=chunk_size):
-            frame = batch.to_pandas().astype(object)
-            frame = frame.where(frame.notna(), "").astype(str)
+            # Arrow types keep integers with gaps as integers (not 101.0).
+            frame = batch.to_pandas(types_mapper=pd.ArrowDtype).astype("string").fillna("")
+            frame = frame.astype(object)
             frame.columns = _unique_names([str(c) for c in frame.columns])
             frame.index = range(rows, rows + len(frame))
             rows += len(frame)
@@ -433,33 +509,60 @@ def _iter_parquet(path: Path, chunk_size: int) -> Table:
     return Table(path, columns, chunks, total)
 
 
-def _read_jsonl(path: Path):
+def _iter_jsonl(path: Path, chunk_size: int) -> Table:
+    """JSON Lines in two passes: check every line and collect the keys, then stream chunks."""
     import json
 
     import pandas as pd
 
-    records = []
-    with open(path, encoding="utf-8-sig", errors=_ERROR_HANDLER) as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                raise InputFormatError(
-                    f"{_label(path)}: line {number} is not valid JSON; each line must be one object"
-                ) from None
-            if not isinstance(record, dict):
-                raise InputFormatError(
-                    f"{_label(path)}: line {number} is not a JSON object"
-                )
-            records.append(record)
-    if not records:
+    def records():
+        with open(path, encoding="utf-8-sig", errors=_ERROR_HANDLER) as fh:
+            for number, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError:
+                    raise InputFormatError(
+                        f"{_label(path)}: line {number} is not valid JSON; each line must be one "
+                        "object"
+                    ) from None
+                if not isinstance(record, dict):
+                    raise InputFormatError(f"{_label(path)}: line {number} is not a JSON object")
+                yield record
+
+    keys: dict = {}
+    total = 0
+    for record in records():
+        keys.update(dict.fromkeys(record))
+        total += 1
+    if not total:
         raise InputFormatError(f"{_label(path)}: the file has no records")
-    frame = pd.DataFrame.from_records(records).astype(object)
-    return frame.where(frame.notna(), "").map(
-        lambda v: json.dumps(v) if isinstance(v, (list, dict)) else str(v)
-    )
+    columns = [str(k) for k in keys]
+
+    def text(value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, (list, dict)):
+            return json.dumps(value, ensure_ascii=False)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def chunks(table):
+        done, block = 0, []
+        for record in records():
+            block.append([text(record.get(k)) for k in keys])
+            if len(block) == chunk_size:
+                yield pd.DataFrame(block, columns=columns, index=range(done, done + len(block)))
+                done += len(block)
+                table.done = done
+                block = []
+        if block:
+            table.done = done + len(block)
+            yield pd.DataFrame(block, columns=columns, index=range(done, done + len(block)))
+
+    return Table(path, columns, chunks, total)
 
 
 def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
@@ -534,7 +637,7 @@ def find_text_column(columns: list[str], requested: str | None = None, *, source
         if requested.casefold() in folded:
             return folded[requested.casefold()]
         raise DataValidationError(
-            f"{source}: no column named '{requested}'; columns are: {_column_list(columns)}"
+            f"{source}: no column named '{_shown(requested)}'; columns are: {_column_list(columns)}"
         )
     keyed = {_key(c): c for c in reversed(columns)}
     for candidate in TEXT_COLUMN_CANDIDATES:
@@ -542,8 +645,15 @@ def find_text_column(columns: list[str], requested: str | None = None, *, source
             return keyed[_key(candidate)]
     for column in columns:
         key = _key(column)
+        if _looks_like_data(column):
+            continue
         if "describe" in key or "description" in key or "whathappened" in key:
             return column
+    if sum(_looks_like_data(c) for c in columns):
+        raise DataValidationError(
+            f"{source}: the first row looks like report text, not a header; add a header row "
+            "naming the columns"
+        )
     raise DataValidationError(
         f"{source}: cannot tell which column holds the report text; pass --text-col. "
         f"Columns are: {_column_list(columns)}"
@@ -554,8 +664,19 @@ def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).casefold())
 
 
+def _looks_like_data(name) -> bool:
+    """A header cell that reads like a report (long, many words) rather than a column name."""
+    name = str(name)
+    return len(name) > 60 or len(name.split()) > 7 or bool(re.search(r"\d{6,}", name))
+
+
+def _shown(name) -> str:
+    """A column name safe to print: names that look like report text are not shown."""
+    return "(long text, not shown)" if _looks_like_data(name) else str(name)
+
+
 def _column_list(columns: list[str], limit: int = 30) -> str:
-    shown = ", ".join(repr(str(c)) for c in columns[:limit])
+    shown = ", ".join(repr(_shown(c)) for c in columns[:limit])
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
 
 

@@ -152,7 +152,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
                 )
             )
         classifier = CalibratedClassifierCV(
-            LinearSVC(C=self.C, class_weight="balanced"),
+            LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state),
             method="sigmoid",
             cv=self.calibration_cv,
         )
@@ -270,12 +270,16 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
                 scored = sorted(
                     ((1 + np.log(c)) * idf[j] * weights[k, j], j) for j, c in counts.items()
                 )
-                chosen = []
+                chosen: list[str] = []
                 for score, j in reversed(scored):
                     if score <= 0 or len(chosen) == top:
                         break
-                    if surfaces[j] not in chosen:
-                        chosen.append(surfaces[j])
+                    phrase = _tidy(surfaces[j])
+                    # Skip a phrase already inside a chosen one, and replace chosen words that a
+                    # longer phrase contains.
+                    if any(f" {phrase} " in f" {c} " for c in chosen):
+                        continue
+                    chosen = [c for c in chosen if f" {c} " not in f" {phrase} "] + [phrase]
                 parts.append(f"{LABELS[k]}: {', '.join(chosen) if chosen else '(overall wording)'}")
             out.append("; ".join(parts))
         return out
@@ -296,6 +300,12 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_word_weights_", None)
         return state
+
+
+def _tidy(surface: str) -> str:
+    """Collapse repeats from one abbreviation ("epr epr" -> "epr")."""
+    words = surface.split()
+    return " ".join(w for i, w in enumerate(words) if i == 0 or w != words[i - 1])
 
 
 def _grams(pairs: list[tuple[str, str]], ngram_range) -> list[tuple[str, str]]:

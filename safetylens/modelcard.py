@@ -184,13 +184,17 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
 
     folder = Path(folder) if folder is not None else default_model_dir()
     card = read_card(folder)
-    model_path = folder / card.get("model_file", MODEL_FILE)
-    if not model_path.exists():
-        raise ModelIntegrityError(f"{folder}: the model file {model_path.name} is missing")
-    sha = sha256_file(model_path)
+    if card.get("model_file", MODEL_FILE) != MODEL_FILE:
+        raise ModelIntegrityError(f"{folder}: the model card must name {MODEL_FILE}")
+    model_path = folder / MODEL_FILE
+    if not model_path.is_file():
+        raise ModelIntegrityError(f"{folder}: the model file {MODEL_FILE} is missing")
+    # Read once, hash and unpickle the same bytes: the file cannot be swapped in between.
+    data = model_path.read_bytes()
+    sha = hashlib.sha256(data).hexdigest()
     if sha != card["model_sha256"]:
         raise ModelIntegrityError(
-            f"{folder}: {model_path.name} does not match its model card (SHA-256 differs); "
+            f"{folder}: {MODEL_FILE} does not match its model card (SHA-256 differs); "
             "the model was changed or damaged, so it is refused"
         )
     if not trust and sha not in _trusted_hashes():
@@ -198,15 +202,20 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
             f"{folder}: this model is neither the shipped model nor one trained on this machine, "
             "and loading a model file can run code; pass --trust-model only if you trust its source"
         )
-    cached = _loaded.get(sha)
-    if cached is not None:
-        model = cached
-    else:
-        model = _unpickle(model_path, folder)
+    model = _loaded.get(sha)
+    if model is None:
+        model = _unpickle(data, folder)
         _loaded.clear()  # keep one model in memory at most
         _loaded[sha] = model
     if not isinstance(model, IncidentClassifier):
-        raise ModelIntegrityError(f"{folder}: {model_path.name} is not a safetylens classifier")
+        raise ModelIntegrityError(f"{folder}: {MODEL_FILE} is not a safetylens classifier")
+    thresholds = {str(c): round(float(t), 6) for c, t in zip(model.classes_, model.thresholds_)}
+    card_thresholds = {str(k): round(float(v), 6) for k, v in card.get("thresholds", {}).items()}
+    if list(card.get("labels", [])) != list(thresholds) or card_thresholds != thresholds:
+        raise ModelIntegrityError(
+            f"{folder}: the labels or thresholds in {CARD_FILE} differ from the model's; "
+            "the card was edited, so the model is refused"
+        )
     trained_with = card.get("library_versions", {}).get("scikit-learn")
     if trained_with and trained_with != sklearn.__version__:
         warnings.warn(
@@ -222,16 +231,19 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
 _loaded: dict = {}  # sha256 -> model: the file is hashed again on every load, unpickled once
 
 
-def _unpickle(model_path: Path, folder: Path):
+def _unpickle(data: bytes, folder: Path):
+    import io
+
     import joblib
     import sklearn.exceptions
 
     try:
         with warnings.catch_warnings():
-            # Our own warning below says the same in one plain line.
-            warnings.simplefilter("ignore", category=getattr(
-                sklearn.exceptions, "InconsistentVersionWarning", UserWarning))
-            model = joblib.load(model_path)
+            # load_model's own warning says the same in one plain line.
+            warnings.simplefilter(
+                "ignore",
+                category=getattr(sklearn.exceptions, "InconsistentVersionWarning", UserWarning),
+            )
+            return joblib.load(io.BytesIO(data))
     except Exception:
-        raise ModelIntegrityError(f"{folder}: cannot load {model_path.name}") from None
-    return model
+        raise ModelIntegrityError(f"{folder}: cannot load {MODEL_FILE}") from None

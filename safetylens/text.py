@@ -25,7 +25,7 @@ SCOPE_WINDOW = 5
 """A preceding cue negates at most this many following words."""
 
 _BOUNDARY = frozenset(".;:!?")
-_TAG = re.compile(r"<[^>]{0,200}>")
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]{0,200})?/?>", re.IGNORECASE)
 _TOKEN_PATTERN = r"[a-z][a-z0-9]*(?:[&'/][a-z0-9]+)*|[0-9]+[a-z][a-z0-9]*|[.;:!?]"
 _STEM_CACHE_LIMIT = 500_000
 
@@ -161,6 +161,13 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
     return [(token, token) for token in _tokenizer().tokenize(text)]
 
 
+class _Expanded(str):
+    """A word from a several-word expansion: never a negation cue ("DNACPR" is "do not
+    attempt ...", which negates nothing)."""
+
+    __slots__ = ()
+
+
 def _expand(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
     table = abbreviations()
     out = []
@@ -171,7 +178,10 @@ def _expand(tokens: list[tuple[str, str]]) -> list[tuple[str, str]]:
         if expansion is None:
             out.append((token, surface))
         else:
-            out.extend((word, surface) for word in expansion)
+            if len(expansion) == 1:  # "w/o" -> "without" is still a cue
+                out.append((expansion[0], surface))
+            else:
+                out.extend((_Expanded(word), surface) for word in expansion)
     return out
 
 
@@ -187,7 +197,7 @@ def _negation_marks(tokens: list[tuple[str, str]]) -> list[bool]:
             remaining = 0
             i += 1
             continue
-        cue_len, kind = _match_cue(words, i, cues)
+        cue_len, kind = (1, None) if isinstance(word, _Expanded) else _match_cue(words, i, cues)
         if kind == "pseudo":
             i += cue_len
             continue
@@ -215,12 +225,19 @@ def _negation_marks(tokens: list[tuple[str, str]]) -> list[bool]:
 
 
 def _match_cue(words: list[str], i: int, cues: dict) -> tuple[int, str | None]:
+    if words[i] not in _cue_starts():
+        return 1, None
     for length in (3, 2, 1):
         if i + length <= len(words):
             kind = cues.get(tuple(words[i : i + length]))
             if kind is not None:
                 return length, kind
     return 1, None
+
+
+@lru_cache(maxsize=1)
+def _cue_starts() -> frozenset:
+    return frozenset(cue[0] for cue in negation_cues())
 
 
 _stem_cache: dict[str, str] = {}

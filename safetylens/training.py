@@ -34,12 +34,16 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
             f"{path.name}: {len(blank)} row(s) have no text (first: data row {blank[0]}); "
             "remove them from the training data"
         )
+    from safetylens.taxonomy import LABELS, LABEL_SEPARATOR
+
     for i, cell in enumerate(frame[labels_col].tolist()):
-        try:
-            labels_to_indicator([cell])
-        except (ValueError, DataValidationError) as exc:
-            message = str(exc).split(";")[0]
-            raise DataValidationError(f"{path.name}: data row {i + 1}: {message}") from None
+        names = {n.strip() for n in str(cell).replace(",", LABEL_SEPARATOR).split(LABEL_SEPARATOR)}
+        if not names.difference({""}).issubset(LABELS):
+            # The cell is not quoted: a wrong --labels-col would print report text.
+            raise DataValidationError(
+                f"{path.name}: column '{labels_col}', data row {i + 1}: not a list of label "
+                f"names separated by ';' (expected names from {', '.join(LABELS)})"
+            )
     return texts, labels_to_indicator(frame[labels_col].tolist()), column
 
 

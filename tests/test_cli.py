@@ -283,3 +283,69 @@ def test_interrupted_classify_leaves_no_output(tmp_path):
     assert "interrupted" in rest and "Traceback" not in rest
     assert not target.exists()
     assert [p.name for p in tmp_path.iterdir()] == ["big.csv"]
+
+
+def test_headerless_file_does_not_print_its_first_report(tmp_path):
+    source = tmp_path / "headerless.csv"
+    source.write_text(f"1,{SECRET} fell in the bay and was found by the night staff\n2,EPR down\n")
+    result = run("classify", source)
+    assert result.exit_code == 2
+    assert "looks like report text, not a header" in result.stderr
+    assert "Zelda" not in result.stderr and "943" not in result.stderr
+
+
+def test_wrong_labels_column_does_not_print_report_text(tmp_path):
+    source = tmp_path / "lab.csv"
+    pd.DataFrame({"text": [SECRET] * 3, "notes": [SECRET] * 3}).to_csv(source, index=False)
+    for command in ("evaluate", "train"):
+        extra = ["-o", tmp_path / "m"] if command == "train" else []
+        result = run(command, source, "--labels-col", "notes", *extra)
+        assert result.exit_code == 2
+        assert "column 'notes', data row 1: not a list of label names" in result.stderr
+        assert "Zelda" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "rows", "no_text"),
+    [
+        # A comma inside a header name does not make the file comma-delimited.
+        ("Ref;Description (what, where, when)\n1;Pt fell, no injury\n2;EPR down, notes lost\n", 2, 0),
+        # In a one-column file an empty line is an empty report.
+        ("description\nEPR down\n\nnotes missing\n\nwrong wristband\n", 5, 2),
+        # Rows with only symbols, emoji, another script or a placeholder have no text.
+        ("id,description\n1,---\n2,😡😡\n3,患者\n4,N/A\n5,EPR down\n", 5, 4),
+    ],
+)
+def test_delimiters_blank_reports_and_unreadable_text(tmp_path, content, rows, no_text):
+    source = tmp_path / "in.csv"
+    source.write_text(content, encoding="utf-8")
+    result = run("classify", source, "-o", tmp_path / "o.csv", catch=False)
+    assert f"rows read {rows}, rows written {rows}," in result.stderr
+    assert f"no text {no_text};" in result.stderr
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert len(out) == rows
+
+
+def test_redact_covers_every_text_column_but_the_id(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({
+        "ref": ["9434765919"],
+        "description": ["Results for NHS 943 476 5919 filed in the wrong record"],
+        "action_taken": ["Rang daughter on 07700 900123, emailed j.smith@nhs.net"],
+    }).to_csv(source, index=False)
+    run("classify", source, "-o", tmp_path / "o.csv", "--redact", "--id-col", "ref", catch=False)
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
+    assert out["ref"][0] == "9434765919"
+    assert out["description"][0] == "Results for NHS [NHS_NUMBER] filed in the wrong record"
+    assert out["action_taken"][0] == "Rang daughter on [PHONE], emailed [EMAIL]"
+
+
+def test_broken_pipe_is_quiet(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": ["EPR down"] * 20_000}).to_csv(source, index=False)
+    done = subprocess.run(
+        f"'{sys.executable}' -m safetylens classify '{source}' | head -n 2",
+        shell=True, capture_output=True, text=True, env=_env(), timeout=120,
+    )
+    assert len(done.stdout.splitlines()) == 2
+    assert "error" not in done.stderr and "Traceback" not in done.stderr

@@ -110,3 +110,35 @@ def test_explanations_name_words_from_the_text(small_model):
     assert evidence.startswith("patient_identification: ")
     words = evidence.split(": ", 1)[1].split(", ")
     assert words and all(w.replace("not ", "") in texts[0].lower() for w in words)
+
+
+def test_edited_card_is_refused(small_model, tmp_path):
+    save_model(small_model, tmp_path / "m")
+    card_path = tmp_path / "m" / CARD_FILE
+    card = json.loads(card_path.read_text())
+    card["thresholds"]["it_system"] = 0.99
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelIntegrityError, match="labels or thresholds"):
+        load_model(tmp_path / "m")
+    card["model_file"] = "../elsewhere.joblib"
+    card_path.write_text(json.dumps(card))
+    with pytest.raises(ModelIntegrityError, match="must name model.joblib"):
+        load_model(tmp_path / "m")
+
+
+def test_training_is_reproducible(small_corpus):
+    texts, labels = small_corpus["text"][:200], small_corpus["labels"][:200]
+    fits = [
+        IncidentClassifier(threshold_cv=2, calibration_cv=2, char_ngrams=None, min_df=1)
+        .fit(texts, labels)
+        .predict_proba(["EPR down", "notes missing"])
+        for _ in range(2)
+    ]
+    assert np.array_equal(fits[0], fits[1])
+
+
+def test_a_single_string_is_refused(small_model):
+    import safetylens
+
+    with pytest.raises(DataValidationError, match="single string"):
+        safetylens.classify_texts("EPR down", small_model)

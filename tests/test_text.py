@@ -55,3 +55,24 @@ def test_stemming_cache_gives_the_same_result_twice():
     norm = TextNormalizer()
     first = norm.transform(["Documented documentation documenting"] * 2)
     assert first[0] == first[1] == "document document document"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Words from an expansion are never cues: DNACPR negates nothing after it.
+        ("DNACPR form missing", ["do", "not", "attempt", "cardiopulmonari", "resuscit", "form", "miss"]),
+        # Typed without the apostrophe, still a cue.
+        ("didnt document", ["didnt", "neg_document"]),
+        # Dates and overdoses are not medication abbreviations.
+        ("12 Mar od", ["mar", "od"]),
+    ],
+)
+def test_expansions_and_cue_variants(text, expected):
+    assert features(text) == expected
+
+
+def test_clinical_comparisons_are_not_html():
+    assert features("BM <4 so insulin withheld >1 hour") == [
+        "bm", "so", "insulin", "withheld", "hour"
+    ]

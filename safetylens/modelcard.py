@@ -111,6 +111,10 @@ def save_model(model, folder: str | os.PathLike, *, card: dict | None = None) ->
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    # scikit-learn's vectorizers cache the memory address of their stop-word list; it would
+    # make two fits of the same data pickle to different bytes.
+    for _, vectorizer in model.pipeline_.named_steps["features"].transformer_list:
+        vars(vectorizer).pop("_stop_words_id", None)
     with atomic_path(folder / MODEL_FILE) as tmp:
         joblib.dump(model, tmp, compress=3)
     sha = sha256_file(folder / MODEL_FILE)

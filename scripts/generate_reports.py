@@ -67,20 +67,13 @@ from pathlib import Path
 
 import numpy as np
 
+from safetylens.taxonomy import LABELS
+
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "sample_data" / "reports_generated.csv"
 SEED = 20261128
 N_REPORTS = 1200
 
-LABELS: tuple[str, ...] = (
-    "records_unavailable",
-    "patient_identification",
-    "medication_information",
-    "test_results",
-    "communication_handover",
-    "documentation_quality",
-    "it_system",
-)
 
 SETTINGS: tuple[str, ...] = ("acute", "mental_health", "community", "primary_care", "ambulance")
 SETTING_CODES = {"a": "acute", "m": "mental_health", "c": "community", "g": "primary_care",

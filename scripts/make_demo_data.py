@@ -74,19 +74,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from safetylens.taxonomy import LABELS
+
 SEED = 20240611
 OUT_DIR = Path(__file__).resolve().parent.parent / "sample_data"
 
-LABELS = (
-    "records_unavailable",
-    "patient_identification",
-    "medication_information",
-    "test_results",
-    "communication_handover",
-    "documentation_quality",
-    "it_system",
-)
-"""Taxonomy order (``safetylens.taxonomy.LABELS``), repeated so the script stands alone."""
 
 FIRST_MONTH = (2018, 1)
 N_MONTHS = 72

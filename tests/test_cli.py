@@ -349,3 +349,45 @@ def test_broken_pipe_is_quiet(tmp_path):
     )
     assert len(done.stdout.splitlines()) == 2
     assert "error" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_installed_layout_is_found(tmp_path, monkeypatch):
+    """Installed, models/ and sample_data/ sit inside the package folder."""
+    from safetylens import _resources
+
+    (tmp_path / "safetylens" / "models").mkdir(parents=True)
+    (tmp_path / "safetylens" / "sample_data").mkdir()
+    monkeypatch.setattr(_resources, "_PACKAGE", tmp_path / "safetylens")
+    assert _resources.models_dir() == tmp_path / "safetylens" / "models"
+    assert _resources.sample_data_dir() == tmp_path / "safetylens" / "sample_data"
+    monkeypatch.setattr(_resources, "_PACKAGE", ROOT / "safetylens")
+    assert _resources.models_dir() == ROOT / "models"
+
+
+def test_wheel_ships_the_model_and_sample_data(tmp_path):
+    """A non-editable install must find the default model and the demo data from any folder."""
+    import shutil
+    import zipfile
+
+    source = tmp_path / "src"  # setuptools builds in the source folder: keep the checkout clean
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    for name in ("safetylens", "models", "sample_data"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )
+    (wheel,) = tmp_path.glob("safetylens-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "safetylens/models/default/model.joblib",
+        "safetylens/models/default/model_card.json",
+        "safetylens/sample_data/demo_incidents.csv",
+        "safetylens/sample_data/demo_bed_days.csv",
+        "safetylens/sample_data/demo_rollouts.csv",
+        "safetylens/data/abbreviations.tsv",
+        "safetylens/data/negation_cues.tsv",
+    ):
+        assert required in names, required

@@ -21,8 +21,19 @@ OUTPUT_COLUMNS = ("labels", "information_linked", *PROBABILITY_COLUMNS, "needs_r
 """Columns ``classify`` adds, in order (``evidence`` follows with ``explain``)."""
 
 MIN_TEXT_CHARS = 3
-NULL_TEXTS = ("n/a", "na", "nil", "none", "null", "unknown", "not known", "tbc", "see above",
-              "not applicable", "no text")
+NULL_TEXTS = (
+    "n/a",
+    "na",
+    "nil",
+    "none",
+    "null",
+    "unknown",
+    "not known",
+    "tbc",
+    "see above",
+    "not applicable",
+    "no text",
+)
 """Placeholders that exports put in an empty description: counted as "no text"."""
 
 
@@ -133,7 +144,7 @@ def label_texts(model, texts, *, explain: bool = False, redact: bool = False):
     if explain:
         evidence = [""] * n
         if len(index):
-            for i, text in zip(index, model.explain(chosen, decisions[index])):
+            for i, text in zip(index, model.explain(chosen, decisions[index]), strict=True):
                 evidence[i] = text
         if redact:
             from safetylens.redact import redact as redact_text
@@ -160,7 +171,8 @@ def classify_frame(frame, model=None, *, text_col=None, id_col=None, explain=Fal
         Add an ``evidence`` column.
     redact : bool, default=False
         Replace NHS numbers, dates of birth, postcodes, phone numbers and e-mail addresses in
-        every text column but ``id_col``, and in ``evidence``, with placeholders. Labels are computed before redaction, so
+        every text column but ``id_col``, and in ``evidence``, with placeholders. Labels are
+        computed before redaction, so
         they do not change.
 
     Examples
@@ -199,9 +211,7 @@ def summarise(added) -> Summary:
     summary.no_text = int(added["p_" + LABELS[0]].isna().sum())
     summary.rows_labelled = int(added["information_linked"].sum())
     for label in LABELS:
-        summary.per_label[label] = int(
-            added["labels"].str.contains(label, regex=False).sum()
-        )
+        summary.per_label[label] = int(added["labels"].str.contains(label, regex=False).sum())
     return summary
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -31,7 +30,9 @@ model_app = typer.Typer(
 app.add_typer(model_app, name="model")
 
 TEXT_COL = typer.Option(
-    None, "--text-col", help="Column holding the report text (default: found among common export names)."
+    None,
+    "--text-col",
+    help="Column holding the report text (default: found among common export names).",
 )
 MODEL_DIR = typer.Option(
     None, "--model", help="Model folder (default: the shipped model).", show_default=False
@@ -42,7 +43,9 @@ TRUST_MODEL = typer.Option(
     help="Load a model that is neither the shipped one nor trained on this machine. A model file "
     "can run code when loaded: use only for models from a source you trust.",
 )
-VERBOSE = typer.Option(False, "--verbose", "-v", help="Say more about what is happening (never report text).")
+VERBOSE = typer.Option(
+    False, "--verbose", "-v", help="Say more about what is happening (never report text)."
+)
 
 
 def _version_callback(value: bool) -> None:
@@ -65,13 +68,13 @@ def main(
 @app.command()
 def classify(
     input: Path = typer.Argument(..., help="Export to classify: .csv, .xlsx, .parquet or .jsonl."),
-    output: Optional[Path] = typer.Option(
+    output: Path | None = typer.Option(
         None, "-o", "--output", help="Output file (default: CSV to stdout)."
     ),
-    text_col: Optional[str] = TEXT_COL,
-    id_col: Optional[str] = typer.Option(None, "--id-col", help="Column identifying each report."),
-    model: Optional[Path] = MODEL_DIR,
-    format: Optional[str] = typer.Option(
+    text_col: str | None = TEXT_COL,
+    id_col: str | None = typer.Option(None, "--id-col", help="Column identifying each report."),
+    model: Path | None = MODEL_DIR,
+    format: str | None = typer.Option(
         None, "--format", help="csv, parquet or jsonl (default: from the output suffix, else csv)."
     ),
     chunk_size: int = typer.Option(5000, "--chunk-size", min=1, help="Rows per chunk."),
@@ -152,25 +155,30 @@ def train(
         ..., help="Labelled reports: a text column and a 'labels' column; several files are joined."
     ),
     output: Path = typer.Option(..., "-o", "--output", help="Folder to write the model into."),
-    text_col: Optional[str] = TEXT_COL,
+    text_col: str | None = TEXT_COL,
     labels_col: str = typer.Option(
         "labels", "--labels-col", help="Column of ';'-separated label names (empty for none)."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed for the cross-validation splits."),
     cv: int = typer.Option(5, "--cv", min=2, help="Folds used to tune the decision thresholds."),
-    test: Optional[Path] = typer.Option(
-        None, "--test", help="Held-out labelled reports to score the model on (figures go in the card)."
+    test: Path | None = typer.Option(
+        None,
+        "--test",
+        help="Held-out labelled reports to score the model on (figures go in the card).",
     ),
     verbose: bool = VERBOSE,
 ) -> None:
     """Train a classifier on labelled reports and write a model folder with its card.
 
-    Example: safetylens train sample_data/reports_handwritten.csv sample_data/reports_generated.csv -o my_model --test sample_data/reports_test.csv
+    Example: safetylens train train.csv more.csv -o my_model --test test.csv
     """
     from safetylens.training import train_model
 
     with guard(verbose):
-        info(f"safetylens: training on {', '.join(p.name for p in data)} ({cv}-fold threshold tuning)")
+        info(
+            f"safetylens: training on {', '.join(p.name for p in data)} "
+            f"({cv}-fold threshold tuning)"
+        )
         card = train_model(
             data, output, text_col=text_col, labels_col=labels_col, seed=seed, cv=cv, test=test
         )
@@ -184,8 +192,8 @@ def train(
 @app.command()
 def evaluate(
     data: Path = typer.Argument(..., help="Labelled reports: a text column and a 'labels' column."),
-    model: Optional[Path] = MODEL_DIR,
-    text_col: Optional[str] = TEXT_COL,
+    model: Path | None = MODEL_DIR,
+    text_col: str | None = TEXT_COL,
     labels_col: str = typer.Option("labels", "--labels-col", help="Column of true labels."),
     json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
     trust_model: bool = TRUST_MODEL,
@@ -216,7 +224,7 @@ def evaluate(
 
 @model_app.command("info")
 def model_info(
-    folder: Optional[Path] = typer.Argument(None, help="Model folder (default: the shipped model)."),
+    folder: Path | None = typer.Argument(None, help="Model folder (default: the shipped model)."),
     json_out: bool = typer.Option(False, "--json", help="Print the whole card as JSON."),
 ) -> None:
     """Print a model's card: labels, thresholds, training data, versions and metrics.
@@ -265,7 +273,9 @@ app.command("its")(its)
 @app.command()
 def demo(
     output_dir: Path = typer.Option(
-        Path("safetylens_demo"), "--output-dir", help="Folder for the classified file, tables, plots and report."
+        Path("safetylens_demo"),
+        "--output-dir",
+        help="Folder for the classified file, tables, plots and report.",
     ),
     verbose: bool = VERBOSE,
 ) -> None:

@@ -47,8 +47,9 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
     yield f"classified {data / 'demo_incidents.csv'}: {summary.line()}"
 
     incidents = read_table(classified)
-    rollouts = read_rollouts(read_table(data / "demo_rollouts.csv"), group_col="site",
-                             source="demo_rollouts.csv")
+    rollouts = read_rollouts(
+        read_table(data / "demo_rollouts.csv"), group_col="site", source="demo_rollouts.csv"
+    )
     beds = read_table(data / "demo_bed_days.csv")
     results = []
     for site, go_live in rollouts.items():

@@ -74,13 +74,16 @@ def format_metrics(metrics: dict) -> str:
     lines = [f"{'label':<25} {'precision':>9} {'recall':>7} {'f1':>7} {'support':>8}"]
     for label, m in metrics["per_label"].items():
         lines.append(
-            f"{label:<25} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} {m['support']:>8d}"
+            f"{label:<25} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>7.3f} "
+            f"{m['support']:>8d}"
         )
     a = metrics["any_information_linked"]
     lines.append(
         f"{'any information-linked':<25} {a['precision']:>9.3f} {a['recall']:>7.3f} "
         f"{a['f1']:>7.3f} {a['support']:>8d}"
     )
-    lines.append(f"micro F1 {metrics['micro_f1']:.3f}   macro F1 {metrics['macro_f1']:.3f}   "
-                 f"reports {metrics['n_reports']}")
+    lines.append(
+        f"micro F1 {metrics['micro_f1']:.3f}   macro F1 {metrics['macro_f1']:.3f}   "
+        f"reports {metrics['n_reports']}"
+    )
     return "\n".join(lines)

@@ -46,7 +46,7 @@ TEXT_COLUMN_CANDIDATES: tuple[str, ...] = (
     "report",
     "report text",
 )
-"""Free-text column names of common exports (Datix, NRLS ``IN07``, LFPSE ``F001``), in priority order."""
+"""Free-text column names of common exports (Datix, NRLS ``IN07``, LFPSE ``F001``), in order."""
 
 _SNIFF_BYTES = 64 * 1024
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -157,7 +157,9 @@ def _choose_delimiter(sample: str) -> str:
         try:
             rows = [
                 row
-                for row in itertools.islice(csv.reader(io.StringIO(sample), delimiter=delimiter), 60)
+                for row in itertools.islice(
+                    csv.reader(io.StringIO(sample), delimiter=delimiter), 60
+                )
                 if row
             ]
         except csv.Error:
@@ -420,7 +422,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
     width = len(header)
     names = ["" if _blank(v) else str(v).strip() for v in header]
     unique = _unique_names(names)
-    columns = [c or u for c, u in zip(names, unique)]
+    columns = [c or u for c, u in zip(names, unique, strict=True)]
     first = top[header_at + 1 :]
     if not first:
         book.close()
@@ -441,7 +443,9 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
                             f"{_label(path)}: data row {done + offset + 1} has values to the right "
                             "of the last named column; name that column in the header"
                         )
-                    cells.append([_excel_cell_text(v) for v in row[:width]] + [""] * (width - len(row)))
+                    cells.append(
+                        [_excel_cell_text(v) for v in row[:width]] + [""] * (width - len(row))
+                    )
                 frame = pd.DataFrame(cells, columns=unique, index=range(done, done + len(cells)))
                 done += len(cells)
                 table.done = done
@@ -453,7 +457,9 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
 
 
 def _blank(value) -> bool:
-    return value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    return (
+        value is None or (isinstance(value, float) and value != value) or str(value).strip() == ""
+    )
 
 
 def _excel_cell_text(value) -> str:
@@ -601,7 +607,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
     return frame
 
 
-def find_text_column(columns: list[str], requested: str | None = None, *, source: str = "input") -> str:
+def find_text_column(
+    columns: list[str], requested: str | None = None, *, source: str = "input"
+) -> str:
     """Choose the free-text column.
 
     Parameters
@@ -833,7 +841,9 @@ class TableWriter:
 
     def __init__(self, target, fmt: str, *, header: list[str] | None = None, neutralise=True):
         if fmt not in OUTPUT_FORMATS:
-            raise DataValidationError(f"unknown output format '{fmt}'; use {', '.join(OUTPUT_FORMATS)}")
+            raise DataValidationError(
+                f"unknown output format '{fmt}'; use {', '.join(OUTPUT_FORMATS)}"
+            )
         self.fmt = fmt
         self.header = header
         self.neutralise = neutralise
@@ -843,7 +853,9 @@ class TableWriter:
         self._started = False
         if hasattr(target, "write"):
             if fmt != "csv":
-                raise DataValidationError(f"{fmt} output needs a file path (-o); only CSV goes to stdout")
+                raise DataValidationError(
+                    f"{fmt} output needs a file path (-o); only CSV goes to stdout"
+                )
             self._stream = target
         else:
             self._atomic = atomic_path(target)

@@ -10,7 +10,7 @@ report they score.
 from __future__ import annotations
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
 from safetylens.exceptions import DataValidationError
@@ -23,7 +23,8 @@ def labels_to_indicator(y) -> np.ndarray:
 
     Examples
     --------
-    >>> labels_to_indicator([["it_system"], "records_unavailable;test_results", ""]).sum(axis=0).tolist()
+    >>> y = labels_to_indicator([["it_system"], "records_unavailable;test_results", ""])
+    >>> y.sum(axis=0).tolist()
     [1, 0, 0, 1, 0, 0, 1]
     """
     if isinstance(y, np.ndarray) and y.ndim == 2:
@@ -167,7 +168,8 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
     def _validate_params(self):
         if not (isinstance(self.C, (int, float)) and self.C > 0):
             raise DataValidationError(
-                f"The 'C' parameter of IncidentClassifier must be a float > 0. Got {self.C!r} instead."
+                "The 'C' parameter of IncidentClassifier must be a float > 0. "
+                f"Got {self.C!r} instead."
             )
         if not (isinstance(self.threshold_cv, int) and self.threshold_cv >= 2):
             raise DataValidationError(
@@ -202,17 +204,15 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
             raise DataValidationError(f"{len(texts)} texts but {len(Y)} label rows")
         need = max(self.threshold_cv, self.calibration_cv) * 2
         counts = Y.sum(axis=0)
-        short = [label for label, n in zip(LABELS, counts) if n < need]
+        short = [label for label, n in zip(LABELS, counts, strict=True) if n < need]
         if short:
             raise DataValidationError(
                 f"each label needs at least {need} positive training reports; too few for {short}"
             )
         folds = KFold(self.threshold_cv, shuffle=True, random_state=self.random_state)
-        oof = cross_val_predict(
-            self._build_pipeline(), texts, Y, cv=folds, method="predict_proba"
-        )
+        oof = cross_val_predict(self._build_pipeline(), texts, Y, cv=folds, method="predict_proba")
         self.thresholds_, f1s = _tune_thresholds(Y, oof)
-        self.cv_scores_ = {label: round(float(f), 4) for label, f in zip(LABELS, f1s)}
+        self.cv_scores_ = {label: round(float(f), 4) for label, f in zip(LABELS, f1s, strict=True)}
         self.pipeline_ = self._build_pipeline().fit(texts, Y)
         self._shrink()
         self.classes_ = np.array(LABELS)
@@ -260,7 +260,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         weights = self._word_weights()
         idf = words.idf_
         out = []
-        for text, row in zip(_as_texts(texts), decisions):
+        for text, row in zip(_as_texts(texts), decisions, strict=True):
             if not row.any():
                 out.append("")
                 continue
@@ -299,7 +299,9 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         n_words = len(self.pipeline_.named_steps["features"].transformer_list[0][1].vocabulary_)
         rows = []
         for calibrated in self.pipeline_.named_steps["classify"].estimators_:
-            coefs = [c.estimator.coef_.ravel()[:n_words] for c in calibrated.calibrated_classifiers_]
+            coefs = [
+                c.estimator.coef_.ravel()[:n_words] for c in calibrated.calibrated_classifiers_
+            ]
             rows.append(np.mean(coefs, axis=0))
         self._word_weights_ = np.vstack(rows)
         return self._word_weights_

@@ -46,7 +46,9 @@ def _state_dir() -> Path:
     home = os.environ.get("SAFETYLENS_HOME")
     if home:
         return Path(home)
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(
+        os.path.expanduser("~"), ".local", "share"
+    )
     return Path(base) / "safetylens"
 
 
@@ -122,7 +124,9 @@ def save_model(model, folder: str | os.PathLike, *, card: dict | None = None) ->
         "name": folder.name,
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels": [str(c) for c in model.classes_],
-        "thresholds": {str(c): float(t) for c, t in zip(model.classes_, model.thresholds_)},
+        "thresholds": {
+            str(c): float(t) for c, t in zip(model.classes_, model.thresholds_, strict=True)
+        },
         "review_margin": model.review_margin,
         "params": {k: _json_safe(v) for k, v in model.get_params().items()},
         "cv_f1": model.cv_scores_,
@@ -213,7 +217,9 @@ def load_model(folder: str | os.PathLike | None = None, *, trust: bool = False):
         _loaded[sha] = model
     if not isinstance(model, IncidentClassifier):
         raise ModelIntegrityError(f"{folder}: {MODEL_FILE} is not a safetylens classifier")
-    thresholds = {str(c): round(float(t), 6) for c, t in zip(model.classes_, model.thresholds_)}
+    thresholds = {
+        str(c): round(float(t), 6) for c, t in zip(model.classes_, model.thresholds_, strict=True)
+    }
     card_thresholds = {str(k): round(float(v), 6) for k, v in card.get("thresholds", {}).items()}
     if list(card.get("labels", [])) != list(thresholds) or card_thresholds != thresholds:
         raise ModelIntegrityError(

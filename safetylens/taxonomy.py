@@ -43,7 +43,9 @@ def parse_labels(cell: object) -> list[str]:
     """
     if cell is None or (isinstance(cell, float) and cell != cell):
         return []
-    names = {part.strip() for part in str(cell).replace(",", LABEL_SEPARATOR).split(LABEL_SEPARATOR)}
+    names = {
+        part.strip() for part in str(cell).replace(",", LABEL_SEPARATOR).split(LABEL_SEPARATOR)
+    }
     names.discard("")
     unknown = sorted(names.difference(LABELS))
     if unknown:

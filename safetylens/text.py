@@ -50,7 +50,10 @@ def abbreviations() -> dict[str, tuple[str, ...]]:
     >>> abbreviations()["nok"]
     ('next', 'of', 'kin')
     """
-    return {abbr.lower(): tuple(expansion.split()) for abbr, expansion in _read_table("abbreviations.tsv")}
+    return {
+        abbr.lower(): tuple(expansion.split())
+        for abbr, expansion in _read_table("abbreviations.tsv")
+    }
 
 
 @lru_cache(maxsize=1)
@@ -131,7 +134,7 @@ class TextNormalizer(TransformerMixin, BaseEstimator):
         marks = _negation_marks(tokens) if self.mark_negation else [False] * len(tokens)
         stem = _stem if self.stem else _identity
         out = []
-        for (token, surface), negated in zip(tokens, marks):
+        for (token, surface), negated in zip(tokens, marks, strict=True):
             if token in _BOUNDARY:
                 continue
             feature = stem(token)

@@ -34,7 +34,7 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
             f"{path.name}: {len(blank)} row(s) have no text (first: data row {blank[0]}); "
             "remove them from the training data"
         )
-    from safetylens.taxonomy import LABELS, LABEL_SEPARATOR
+    from safetylens.taxonomy import LABEL_SEPARATOR, LABELS
 
     for i, cell in enumerate(frame[labels_col].tolist()):
         names = {n.strip() for n in str(cell).replace(",", LABEL_SEPARATOR).split(LABEL_SEPARATOR)}
@@ -50,13 +50,14 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
 def data_hash(texts, Y) -> str:
     """SHA-256 of the texts and labels in order (what the model card records)."""
     digest = hashlib.sha256()
-    for text, row in zip(texts, Y):
+    for text, row in zip(texts, Y, strict=True):
         digest.update(json.dumps([str(text), [int(v) for v in row]]).encode("utf-8"))
     return digest.hexdigest()
 
 
-def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=5, test=None,
-                params=None) -> dict:
+def train_model(
+    data, output, *, text_col=None, labels_col="labels", seed=0, cv=5, test=None, params=None
+) -> dict:
     """Fit an :class:`~safetylens.model.IncidentClassifier` on a labelled file and save it.
 
     Parameters
@@ -79,11 +80,11 @@ def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=
     dict
         The model card.
     """
+    import numpy as np
+
     from safetylens.evaluate import score
     from safetylens.model import IncidentClassifier
     from safetylens.modelcard import save_model
-
-    import numpy as np
 
     paths = [Path(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
     if not paths:
@@ -98,7 +99,9 @@ def train_model(data, output, *, text_col=None, labels_col="labels", seed=0, cv=
             "name": ", ".join(p.name for p in paths),
             "n_reports": len(texts),
             "sha256": data_hash(texts, Y),
-            "label_counts": {str(c): int(n) for c, n in zip(model.classes_, Y.sum(axis=0))},
+            "label_counts": {
+                str(c): int(n) for c, n in zip(model.classes_, Y.sum(axis=0), strict=True)
+            },
         },
         "seed": seed,
     }

@@ -38,7 +38,9 @@ def _peak_kb():
 """
 
 # Runs one classify in a fresh process; reports seconds, its own peak RSS and its workers'.
-_CHILD = _PEAK + """
+_CHILD = (
+    _PEAK
+    + """
 import resource, sys, time
 from safetylens.cli import app
 start = time.perf_counter()
@@ -49,6 +51,7 @@ finally:
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"BENCH {elapsed:.3f} {_peak_kb()} {kids}", file=sys.stderr)
 """
+)
 
 # The bare fitted pipeline on the same texts, already in memory, in a fresh process.
 _BARE = """
@@ -67,8 +70,10 @@ print(f"BENCH {len(texts) / (time.perf_counter() - start):.1f}")
 def build_input(n: int, folder: Path) -> Path:
     """Write the input CSV in a child process, so this process stays small."""
     path = folder / f"reports_{n}.csv"
-    code = f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import benchmark; " \
-           f"benchmark._write_input({n}, {str(path)!r})"
+    code = (
+        f"import sys; sys.path.insert(0, {str(ROOT / 'scripts')!r}); import benchmark; "
+        f"benchmark._write_input({n}, {str(path)!r})"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     return path
 
@@ -98,8 +103,17 @@ def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
     """Seconds and peak RSS (MB, the larger of the main process and any worker; a worker's
     figure includes what it shared with the main process when it started)."""
     out = path.with_name(f"{path.stem}_out_{n_jobs}.csv")
-    command = [sys.executable, "-c", _CHILD, "classify", str(path), "-o", str(out),
-               "--n-jobs", str(n_jobs)]
+    command = [
+        sys.executable,
+        "-c",
+        _CHILD,
+        "classify",
+        str(path),
+        "-o",
+        str(out),
+        "--n-jobs",
+        str(n_jobs),
+    ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"classify failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -111,8 +125,9 @@ def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
 
 def bare_pipeline(path: Path) -> float:
     """Reports per second of the fitted pipeline's predict_proba on in-memory texts."""
-    done = subprocess.run([sys.executable, "-c", _BARE, str(path)], capture_output=True,
-                          text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _BARE, str(path)], capture_output=True, text=True, check=True
+    )
     return float(done.stdout.split("BENCH ")[1])
 
 
@@ -120,17 +135,19 @@ def startup_seconds() -> float:
     best = float("inf")
     for _ in range(7):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "safetylens", "--help"], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "safetylens", "--help"], capture_output=True, check=True
+        )
         best = min(best, time.perf_counter() - start)
     return best
 
 
 def its_seconds(n_series: int = 1000) -> float:
+    import warnings
+
     import numpy as np
 
     from safetylens.its import PeriodSeries, SegmentedRegression
-
-    import warnings
 
     rng = np.random.default_rng(SEED)
     t = np.arange(60)
@@ -153,20 +170,26 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--skip-its", action="store_true")
     args = parser.parse_args()
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
     print(f"start-up: `safetylens --help` {startup_seconds():.3f} s (best of 7)")
-    print(f"{'reports':>9} {'bare rep/s':>11} {'e2e rep/s':>10} {'ratio':>6} {'2 jobs rep/s':>13} "
-          f"{'speed-up':>9} {'peak MB':>8} {'peak MB 2j':>10}")
+    print(
+        f"{'reports':>9} {'bare rep/s':>11} {'e2e rep/s':>10} {'ratio':>6} {'2 jobs rep/s':>13} "
+        f"{'speed-up':>9} {'peak MB':>8} {'peak MB 2j':>10}"
+    )
     with tempfile.TemporaryDirectory() as folder:
         for n in args.sizes:
             path = build_input(n, Path(folder))
             bare = bare_pipeline(path)
             one, rss_one = run_classify(path, 1)
             two, rss_two = run_classify(path, 2)
-            print(f"{n:>9} {bare:>11.0f} {n / one:>10.0f} {bare and (n / one) / bare:>6.2f} "
-                  f"{n / two:>13.0f} {one / two:>9.2f} {rss_one:>8.0f} {rss_two:>10.0f}",
-                  flush=True)
+            print(
+                f"{n:>9} {bare:>11.0f} {n / one:>10.0f} {bare and (n / one) / bare:>6.2f} "
+                f"{n / two:>13.0f} {one / two:>9.2f} {rss_one:>8.0f} {rss_two:>10.0f}",
+                flush=True,
+            )
             path.unlink()
     if not args.skip_its:
         print(f"ITS: 1,000 monthly series of five years fitted in {its_seconds():.1f} s")

@@ -76,10 +76,20 @@ N_REPORTS = 1200
 
 
 SETTINGS: tuple[str, ...] = ("acute", "mental_health", "community", "primary_care", "ambulance")
-SETTING_CODES = {"a": "acute", "m": "mental_health", "c": "community", "g": "primary_care",
-                 "e": "ambulance"}
-SETTING_WEIGHTS = {"acute": 0.38, "mental_health": 0.16, "community": 0.16,
-                   "primary_care": 0.16, "ambulance": 0.14}
+SETTING_CODES = {
+    "a": "acute",
+    "m": "mental_health",
+    "c": "community",
+    "g": "primary_care",
+    "e": "ambulance",
+}
+SETTING_WEIGHTS = {
+    "acute": 0.38,
+    "mental_health": 0.16,
+    "community": 0.16,
+    "primary_care": 0.16,
+    "ambulance": 0.14,
+}
 
 # Share of reports of each kind. "pair" = two single-label core clauses with different labels.
 KIND_SHARES = {"none": 0.25, "single": 0.45, "multi": 0.195, "pair": 0.105}
@@ -89,58 +99,236 @@ KIND_SHARES = {"none": 0.25, "single": 0.45, "multi": 0.195, "pair": 0.105}
 # --------------------------------------------------------------------------------------------
 
 SLOTS: dict[str, tuple[str, ...] | dict[str, tuple[str, ...]]] = {
-    "time": ("0215", "0340", "0520", "0655", "0810", "0945", "1120", "1305", "1430", "1555",
-             "1720", "1840", "2005", "2130", "2250", "23:40", "03:15", "around 3am",
-             "about 6pm", "midnight", "just after 7am"),
+    "time": (
+        "0215",
+        "0340",
+        "0520",
+        "0655",
+        "0810",
+        "0945",
+        "1120",
+        "1305",
+        "1430",
+        "1555",
+        "1720",
+        "1840",
+        "2005",
+        "2130",
+        "2250",
+        "23:40",
+        "03:15",
+        "around 3am",
+        "about 6pm",
+        "midnight",
+        "just after 7am",
+    ),
     "shift": ("0730", "0800", "1930", "2000", "1400", "the start of the shift"),
-    "day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday",
-            "a bank holiday Monday"),
-    "bed": ("bed 3", "bed 12", "bay 2 bed 4", "side room 6", "bay 4 bed 1", "bed 8",
-            "bay 1 bed 5"),
-    "surname": ("Smith", "Khan", "Jones", "Patel", "Williams", "Brown", "Taylor", "Ahmed",
-                "Evans", "Davies", "Wilson", "Roberts", "Hughes", "Begum", "Walker", "Murphy"),
-    "med": ("warfarin", "apixaban", "rivaroxaban", "insulin", "gentamicin", "lithium",
-            "morphine", "oxycodone", "enoxaparin", "digoxin", "prednisolone", "levetiracetam",
-            "amiodarone", "metformin", "sodium valproate", "bisoprolol", "furosemide",
-            "amlodipine", "tacrolimus", "carbamazepine", "olanzapine", "sertraline",
-            "co-codamol", "dexamethasone", "levothyroxine", "ramipril", "edoxaban", "phenytoin"),
-    "allergen": ("penicillin", "co-trimoxazole", "codeine", "trimethoprim", "ibuprofen",
-                 "morphine", "clarithromycin", "aspirin", "flucloxacillin"),
-    "test": ("potassium", "sodium", "troponin", "INR", "HbA1c", "creatinine", "FBC", "CRP",
-             "lithium level", "TFT", "D-dimer", "LFT", "PSA", "blood gas", "magnesium",
-             "calcium", "haemoglobin", "urine culture"),
-    "scan": ("CT head", "chest X-ray", "MRI spine", "abdominal ultrasound", "CTPA", "echo",
-             "CT abdomen", "MRI brain", "DEXA scan"),
+    "day": (
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "a bank holiday Monday",
+    ),
+    "bed": ("bed 3", "bed 12", "bay 2 bed 4", "side room 6", "bay 4 bed 1", "bed 8", "bay 1 bed 5"),
+    "surname": (
+        "Smith",
+        "Khan",
+        "Jones",
+        "Patel",
+        "Williams",
+        "Brown",
+        "Taylor",
+        "Ahmed",
+        "Evans",
+        "Davies",
+        "Wilson",
+        "Roberts",
+        "Hughes",
+        "Begum",
+        "Walker",
+        "Murphy",
+    ),
+    "med": (
+        "warfarin",
+        "apixaban",
+        "rivaroxaban",
+        "insulin",
+        "gentamicin",
+        "lithium",
+        "morphine",
+        "oxycodone",
+        "enoxaparin",
+        "digoxin",
+        "prednisolone",
+        "levetiracetam",
+        "amiodarone",
+        "metformin",
+        "sodium valproate",
+        "bisoprolol",
+        "furosemide",
+        "amlodipine",
+        "tacrolimus",
+        "carbamazepine",
+        "olanzapine",
+        "sertraline",
+        "co-codamol",
+        "dexamethasone",
+        "levothyroxine",
+        "ramipril",
+        "edoxaban",
+        "phenytoin",
+    ),
+    "allergen": (
+        "penicillin",
+        "co-trimoxazole",
+        "codeine",
+        "trimethoprim",
+        "ibuprofen",
+        "morphine",
+        "clarithromycin",
+        "aspirin",
+        "flucloxacillin",
+    ),
+    "test": (
+        "potassium",
+        "sodium",
+        "troponin",
+        "INR",
+        "HbA1c",
+        "creatinine",
+        "FBC",
+        "CRP",
+        "lithium level",
+        "TFT",
+        "D-dimer",
+        "LFT",
+        "PSA",
+        "blood gas",
+        "magnesium",
+        "calcium",
+        "haemoglobin",
+        "urine culture",
+    ),
+    "scan": (
+        "CT head",
+        "chest X-ray",
+        "MRI spine",
+        "abdominal ultrasound",
+        "CTPA",
+        "echo",
+        "CT abdomen",
+        "MRI brain",
+        "DEXA scan",
+    ),
     "ward": {
-        "acute": ("Ward 7", "Ward 22", "AMU", "SAU", "Larch ward", "Cedar ward",
-                  "the stroke unit", "the cardiology ward", "the orthopaedic ward",
-                  "the respiratory ward", "Ward 14 (elderly care)", "the surgical HDU",
-                  "Maple ward", "ED majors"),
-        "mental_health": ("Willow ward", "Rowan ward", "the PICU", "Beech ward (older adults)",
-                          "Oak ward", "the acute admissions ward", "Hazel ward",
-                          "the mother and baby unit"),
-        "community": ("Ash ward at the community hospital", "the community hospital ward",
-                      "the step-down unit", "the community rehab ward"),
+        "acute": (
+            "Ward 7",
+            "Ward 22",
+            "AMU",
+            "SAU",
+            "Larch ward",
+            "Cedar ward",
+            "the stroke unit",
+            "the cardiology ward",
+            "the orthopaedic ward",
+            "the respiratory ward",
+            "Ward 14 (elderly care)",
+            "the surgical HDU",
+            "Maple ward",
+            "ED majors",
+        ),
+        "mental_health": (
+            "Willow ward",
+            "Rowan ward",
+            "the PICU",
+            "Beech ward (older adults)",
+            "Oak ward",
+            "the acute admissions ward",
+            "Hazel ward",
+            "the mother and baby unit",
+        ),
+        "community": (
+            "Ash ward at the community hospital",
+            "the community hospital ward",
+            "the step-down unit",
+            "the community rehab ward",
+        ),
         "primary_care": ("the practice",),
         "ambulance": ("the ED",),
     },
     "role": {
-        "acute": ("staff nurse", "HCA", "FY1", "FY2", "registrar", "charge nurse",
-                  "ward sister", "ward pharmacist", "bank nurse", "agency nurse",
-                  "student nurse", "SHO", "nurse in charge", "ANP"),
-        "mental_health": ("staff nurse", "HCA", "charge nurse", "ward manager", "SHO",
-                          "consultant psychiatrist", "care coordinator", "support worker",
-                          "bank HCA", "student nurse", "CPN"),
-        "community": ("district nurse", "community staff nurse", "HCA", "community matron",
-                      "physio", "OT", "palliative care CNS", "bank nurse"),
-        "primary_care": ("GP", "practice nurse", "clinical pharmacist", "HCA", "receptionist",
-                         "ANP", "locum GP", "GP registrar"),
-        "ambulance": ("paramedic", "EMT", "ECA", "clinical hub clinician", "call handler",
-                      "student paramedic", "specialist paramedic"),
+        "acute": (
+            "staff nurse",
+            "HCA",
+            "FY1",
+            "FY2",
+            "registrar",
+            "charge nurse",
+            "ward sister",
+            "ward pharmacist",
+            "bank nurse",
+            "agency nurse",
+            "student nurse",
+            "SHO",
+            "nurse in charge",
+            "ANP",
+        ),
+        "mental_health": (
+            "staff nurse",
+            "HCA",
+            "charge nurse",
+            "ward manager",
+            "SHO",
+            "consultant psychiatrist",
+            "care coordinator",
+            "support worker",
+            "bank HCA",
+            "student nurse",
+            "CPN",
+        ),
+        "community": (
+            "district nurse",
+            "community staff nurse",
+            "HCA",
+            "community matron",
+            "physio",
+            "OT",
+            "palliative care CNS",
+            "bank nurse",
+        ),
+        "primary_care": (
+            "GP",
+            "practice nurse",
+            "clinical pharmacist",
+            "HCA",
+            "receptionist",
+            "ANP",
+            "locum GP",
+            "GP registrar",
+        ),
+        "ambulance": (
+            "paramedic",
+            "EMT",
+            "ECA",
+            "clinical hub clinician",
+            "call handler",
+            "student paramedic",
+            "specialist paramedic",
+        ),
     },
     "sys": {
-        "acute": ("the EPR", "PAS", "the e-prescribing system", "order comms",
-                  "the results viewer", "the EPR"),
+        "acute": (
+            "the EPR",
+            "PAS",
+            "the e-prescribing system",
+            "order comms",
+            "the results viewer",
+            "the EPR",
+        ),
         "mental_health": ("the EPR", "RiO", "the e-prescribing system"),
         "community": ("SystmOne", "the EPR", "the mobile working app"),
         "primary_care": ("EMIS", "SystmOne", "the practice system", "Docman"),
@@ -266,8 +454,7 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
         "[g] the locum saw the pt without the hospital correspondence, which had not yet been "
         "scanned into the record",
         "[a] the ward could not locate the pt's previous discharge summary",
-        "[m] the pt's previous admission notes were archived and unavailable during the "
-        "assessment",
+        "[m] the pt's previous admission notes were archived and unavailable during the assessment",
         "[amcg] the pt's learning disability passport was not available to staff",
         "[a] the pre-op assessment paperwork was missing on the day of surgery",
         "[m] staff in the 136 suite had no background on the pt as the records could not be "
@@ -281,12 +468,10 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
         "[e] crew could not find the DNACPR form or any other records at the address",
         "[a] the maternity notes were not with the woman when she attended triage",
         "[a] the paper observation charts from the previous ward were lost in the transfer",
-        "[m] the pt's Mental Health Act paperwork could not be found when the section was "
-        "reviewed",
+        "[m] the pt's Mental Health Act paperwork could not be found when the section was reviewed",
         "[amc] the previous safeguarding history could not be obtained from the local authority "
         "out of hours",
-        "[a] the pt's records were still in the clinic office so the ward had to start fresh "
-        "notes",
+        "[a] the pt's records were still in the clinic office so the ward had to start fresh notes",
         "[a] the fluid chart from ED had gone missing",
         "[c] the wound care plan was not in the pt's home folder when the bank nurse visited",
         "[g] the pt's old paper records had been lost when the practice moved building",
@@ -299,8 +484,7 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
     ),
     "patient_identification": (
         "[amc!] the pt was wearing another pt's wristband",
-        "[a!] two pts with similar names were in the same bay and the wrong one was taken to "
-        "X-ray",
+        "[a!] two pts with similar names were in the same bay and the wrong one was taken to X-ray",
         "[a] the pt arrived in theatre with no wristband and identity was not confirmed",
         "[g] the GP started the consultation with the record of a different pt with the same "
         "surname open",
@@ -328,8 +512,7 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
         "initials",
         "[a] a baby on the postnatal ward was given a name band with the wrong mother's name",
         "[a] the consent form was signed by the wrong pt, who had the same surname",
-        "[amc!] staff went by the bed number instead of checking identity and treated the wrong "
-        "pt",
+        "[amc!] staff went by the bed number instead of checking identity and treated the wrong pt",
         "[acg] after a merge the pt's record showed the address and date of birth of another "
         "person",
         "[a] an unconscious pt was registered as unknown male and a second temporary record was "
@@ -343,8 +526,7 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
         "[a] the wrong pt's notes were taken to clinic and used for the consultation",
         "[g] the referral was made for the wrong pt because the GP had the sibling's record open",
         "[m] a new pt gave a false name and their identity was in doubt for two days",
-        "[a!] the pt was identified by a relative instead of by wristband and it was the wrong "
-        "pt",
+        "[a!] the pt was identified by a relative instead of by wristband and it was the wrong pt",
         "[amc] a visitor answered for the pt and confirmed the wrong date of birth",
         "[c] the care home gave the district nurse the details of the wrong resident",
         "[a] the hospital number on the pt's label belonged to a pt who had died",
@@ -572,8 +754,7 @@ CORE_SINGLE: dict[str, tuple[str, ...]] = {
     ),
     "it_system": (
         "{sys} was down for three hours",
-        "[g] prescriptions could not be downloaded by the pharmacy because the EPS link had "
-        "failed",
+        "[g] prescriptions could not be downloaded by the pharmacy because the EPS link had failed",
         "[e] the CAD crashed and calls had to be taken on paper",
         "[amcg] referrals could not be sent because {sys} kept freezing",
         "[amcge] the {role} could not log in because their smartcard had been locked",
@@ -630,8 +811,7 @@ CORE_MULTI: tuple[str, ...] = (
     # sample or result attached to the wrong patient -> patient_identification + test_results
     "patient_identification;test_results | [a] the blood sample was labelled with another pt's "
     "details",
-    "patient_identification;test_results | [acg] a {test} result was filed in another pt's "
-    "record",
+    "patient_identification;test_results | [acg] a {test} result was filed in another pt's record",
     "patient_identification;test_results | [a] two samples from the same bay were swapped before "
     "labelling",
     "patient_identification;test_results | [g] the {test} result was filed against a different "
@@ -725,8 +905,7 @@ CORE_MULTI: tuple[str, ...] = (
     "and was never actioned",
     "test_results;it_system | [a] results were not transferring from the lab system to the EPR, "
     "so the high {test} was not seen",
-    "patient_identification;it_system | [a] PAS merged two pts' records during the data "
-    "migration",
+    "patient_identification;it_system | [a] PAS merged two pts' records during the data migration",
     "patient_identification;it_system | [a] the EPR auto-filled the previous pt's details into "
     "the new request",
     "communication_handover;records_unavailable | [e] the DNACPR form was not sent with the pt "
@@ -820,8 +999,7 @@ CORE_NONE: tuple[str, ...] = (
     "[amc] the pressure-relieving mattress deflated",
     "[a] the blood pressure machine gave inconsistent readings",
     "[e] the ambulance tail lift failed at the address",
-    "[g~] the vaccine fridge temperature went out of range overnight and the stock was "
-    "quarantined",
+    "[g~] the vaccine fridge temperature went out of range overnight and the stock was quarantined",
     "[amc] the footplate was missing from the wheelchair",
     "[a] the oxygen flow meter on the wall was faulty",
     "[c] the hoist sling was frayed and had to be withdrawn",
@@ -896,8 +1074,7 @@ CORE_NONE_CONFOUNDERS: tuple[str, ...] = (
     "[amc!] heel blisters developed despite regular repositioning that was seen to be done",
     "[c!] the pt's leg ulcer deteriorated despite the dressings plan being followed",
     "[amc!] the nurse drew up 10 units of insulin instead of the 4 units clearly prescribed",
-    "[amc!] the evening medicines were given at lunchtime by mistake although the chart was "
-    "clear",
+    "[amc!] the evening medicines were given at lunchtime by mistake although the chart was clear",
     "[g!] the wrong vaccine was taken from the fridge although the pt's record was clear",
     "[a!] the pt was given paracetamol twice within two hours; the chart was correct",
     "[c!] the district nurse gave the correct insulin dose but late in the day",
@@ -1051,8 +1228,7 @@ NOISE: tuple[str, ...] = (
     "medication_information;documentation_quality | [amc] the pt's allergies were checked and "
     "recorded on admission",
     "[amc] the pt is usually independent and mobile",
-    "medication_information | [acg] the pt's repeat prescription had been issued the week "
-    "before",
+    "medication_information | [acg] the pt's repeat prescription had been issued the week before",
     "[amc] the pt was being nursed in a separate bay because of norovirus on the ward",
     "[g] the pt had been given a separate appointment for a blood pressure check",
     "it_system | [amcg] staff had access to {sys} throughout the shift",
@@ -1117,12 +1293,21 @@ ABBREVIATIONS: tuple[tuple[str, str], ...] = (
 
 # Clauses matching the same pattern say the same kind of thing: at most one per report.
 OUTCOME_GROUPS: tuple[str, ...] = (r"apolog", r"Datix|LFPSE", r"complaint|PALS", r"escalated")
-PROFILE = re.compile(r"^the pt (is an? |is \d|is housebound|is known to the |had been on the ward|"
-                     r"had been admitted)|^every bed|^the ward was one")
+PROFILE = re.compile(
+    r"^the pt (is an? |is \d|is housebound|is known to the |had been on the ward|"
+    r"had been admitted)|^every bed|^the ward was one"
+)
 
 SECOND_CORE_LINKS: tuple[str, ...] = (
-    "also ", "in addition ", "separately, ", "on the same shift ", "it was also found that ",
-    "later ", "", "", "",
+    "also ",
+    "in addition ",
+    "separately, ",
+    "on the same shift ",
+    "it was also found that ",
+    "later ",
+    "",
+    "",
+    "",
 )
 NOISE_LINKS: tuple[str, ...] = ("", "", "", "of note, ", "for context, ", "")
 OPENING_SEPARATORS: tuple[str, ...] = (": ", ". ", ", ", " - ", ". ")
@@ -1154,11 +1339,13 @@ _BRACKET = re.compile(r"^\[([amcge!~]+)\]\s*")
 _WARD_WORDS = re.compile(
     r"\{ward\}|\b(ward|wards|bay|side room|nurses' station|on admission|admitted|admission|"
     r"drug round|seclusion|136 suite|section 17|leave|PICU|community hospital|step-down|"
-    r"bed rails|commode|sensor mat|visiting time)\b")
+    r"bed rails|commode|sensor mat|visiting time)\b"
+)
 _OUT_WORDS = re.compile(
     r"\b(home|house|visit|visits|visited|flat|address|morning list|CMHT|depot clinic|"
     r"crisis team|community base|early intervention|leg ulcer clinic|district nursing|"
-    r"rapid response|intermediate care)\b")
+    r"rapid response|intermediate care)\b"
+)
 
 
 def _context(text: str) -> str:
@@ -1168,6 +1355,7 @@ def _context(text: str) -> str:
 
 def _fits(clause_context: str, context: str) -> bool:
     return "any" in (clause_context, context) or clause_context == context
+
 
 _SLOT = re.compile(r"\{(\w+?)(2?)\}")
 
@@ -1187,13 +1375,19 @@ def parse(entry: str, prefixed: bool = False) -> Clause:
         if chosen:
             settings = frozenset(chosen)
         reached, nonclinical = "!" in codes, "~" in codes
-        entry = entry[match.end():]
+        entry = entry[match.end() :]
     return Clause(entry, labels, settings, reached, nonclinical, _context(entry))
 
 
 def _with_label(clause: Clause, label: str) -> Clause:
-    return Clause(clause.text, frozenset([label]), clause.settings, clause.reached,
-                  clause.nonclinical, clause.context)
+    return Clause(
+        clause.text,
+        frozenset([label]),
+        clause.settings,
+        clause.reached,
+        clause.nonclinical,
+        clause.context,
+    )
 
 
 def _parse_outcome(entry: str) -> tuple[str, Clause]:
@@ -1274,7 +1468,8 @@ def _swap_abbreviations(text: str, mode: str, rng: np.random.Generator) -> str:
             new = full
         text = pattern.sub(
             lambda m, new=new: _keep_case(new, m.group(0)) if rng.random() < 0.85 else m.group(0),
-            text)
+            text,
+        )
     return text
 
 
@@ -1282,14 +1477,17 @@ def _add_typos(text: str, rng: np.random.Generator) -> str:
     for right, wrong in TYPOS:
         pattern = re.compile(re.escape(right), re.IGNORECASE)
         text = pattern.sub(
-            lambda m, wrong=wrong: _keep_case(wrong, m.group(0)) if rng.random() < 0.7
-            else m.group(0),
-            text)
+            lambda m, wrong=wrong: (
+                _keep_case(wrong, m.group(0)) if rng.random() < 0.7 else m.group(0)
+            ),
+            text,
+        )
     return text
 
 
-def _join(sentences: list[str], first_separators: tuple[str, ...] | None,
-          rng: np.random.Generator) -> str:
+def _join(
+    sentences: list[str], first_separators: tuple[str, ...] | None, rng: np.random.Generator
+) -> str:
     """Join clauses with a per-report main separator, occasionally mixing in others."""
     main = _pick(rng, SEPARATORS)
     out = _capitalise(sentences[0])
@@ -1310,10 +1508,12 @@ def _choose_setting(pool: list[Clause], rng: np.random.Generator, minimum: int =
     return _weighted(rng, options, [SETTING_WEIGHTS[s] for s in options])
 
 
-def _in_setting(pool: list[Clause], setting: str, exclude: Clause | None = None,
-                context: str = "any") -> list[Clause]:
-    return [c for c in pool
-            if setting in c.settings and c is not exclude and _fits(c.context, context)]
+def _in_setting(
+    pool: list[Clause], setting: str, exclude: Clause | None = None, context: str = "any"
+) -> list[Clause]:
+    return [
+        c for c in pool if setting in c.settings and c is not exclude and _fits(c.context, context)
+    ]
 
 
 def _report_context(setting: str, clauses: list[Clause]) -> str:
@@ -1324,8 +1524,9 @@ def _report_context(setting: str, clauses: list[Clause]) -> str:
     return fixed.pop() if fixed else "any"
 
 
-def _choose_cores(kind: str, label: str | None, other: str | None,
-                  rng: np.random.Generator) -> tuple[str, list[Clause]]:
+def _choose_cores(
+    kind: str, label: str | None, other: str | None, rng: np.random.Generator
+) -> tuple[str, list[Clause]]:
     """The setting and core clauses for one report of the given kind (see :data:`KIND_SHARES`)."""
     if kind == "none":
         setting = _choose_setting(NONE, rng)
@@ -1363,9 +1564,11 @@ def compose(setting: str, cores: list[Clause], rng: np.random.Generator) -> str:
 
     length = _weighted(rng, ("short", "normal", "long"), (0.10, 0.83, 0.07))
     n_outcomes = {"short": int(rng.integers(0, 2)), "long": int(rng.integers(2, 4))}.get(
-        length, _weighted(rng, (0, 1, 2), (0.30, 0.45, 0.25)))
+        length, _weighted(rng, (0, 1, 2), (0.30, 0.45, 0.25))
+    )
     n_noise = {"short": 0, "long": int(rng.integers(3, 7))}.get(
-        length, _weighted(rng, (0, 1, 2, 3), (0.35, 0.35, 0.20, 0.10)))
+        length, _weighted(rng, (0, 1, 2, 3), (0.35, 0.35, 0.20, 0.10))
+    )
     with_opening = length == "long" or (length == "normal" and rng.random() < 0.62)
     context = _report_context(setting, cores)
     opening = None
@@ -1383,9 +1586,14 @@ def compose(setting: str, cores: list[Clause], rng: np.random.Generator) -> str:
 
     # outcomes: at most one of harm / no harm / near miss
     severity_used = False
-    candidates = [(kind, c) for kind, c in OUTCOME_CLAUSES if setting in c.settings
-                  and _fits(c.context, context) and not (kind == "nearmiss" and reached)
-                  and not (kind == "harm" and nonclinical)]
+    candidates = [
+        (kind, c)
+        for kind, c in OUTCOME_CLAUSES
+        if setting in c.settings
+        and _fits(c.context, context)
+        and not (kind == "nearmiss" and reached)
+        and not (kind == "harm" and nonclinical)
+    ]
     outcomes: list[str] = []
     for _ in range(n_outcomes):
         allowed = [(k, c) for k, c in candidates if k == "neutral" or not severity_used]
@@ -1408,8 +1616,9 @@ def compose(setting: str, cores: list[Clause], rng: np.random.Generator) -> str:
             noise_pool = [c for c in noise_pool if _fits(c.context, context)]
         background = [c for c in noise_pool if PROFILE.search(c.text)]
         # a long report gets at least one background sentence, not only short filler
-        clause = _pick(rng, background if i == 0 and length == "long" and background
-                       else noise_pool)
+        clause = _pick(
+            rng, background if i == 0 and length == "long" and background else noise_pool
+        )
         noise_pool.remove(clause)
         if clause in background:  # one background sentence per report: they describe the pt
             noise_pool = [c for c in noise_pool if not PROFILE.search(c.text)]
@@ -1429,8 +1638,9 @@ def compose(setting: str, cores: list[Clause], rng: np.random.Generator) -> str:
 
 
 def _plan(n: int, rng: np.random.Generator) -> list[str]:
-    counts = {kind: int(round(n * share)) for kind, share in KIND_SHARES.items() if
-              kind != "single"}
+    counts = {
+        kind: int(round(n * share)) for kind, share in KIND_SHARES.items() if kind != "single"
+    }
     counts["single"] = n - sum(counts.values())
     kinds = [kind for kind in KIND_SHARES for _ in range(counts[kind])]
     return [kinds[i] for i in rng.permutation(len(kinds))]
@@ -1468,13 +1678,15 @@ def generate(n: int = N_REPORTS, seed: int = SEED) -> list[dict[str, str]]:
         labels = frozenset().union(*(c.labels for c in cores))
         for lab in labels:
             label_counts[lab] += 1
-        rows.append({
-            "report_id": f"GEN-{number:05d}",
-            "setting": setting,
-            "source": "generated",
-            "text": text,
-            "labels": ";".join(lab for lab in LABELS if lab in labels),
-        })
+        rows.append(
+            {
+                "report_id": f"GEN-{number:05d}",
+                "setting": setting,
+                "source": "generated",
+                "text": text,
+                "labels": ";".join(lab for lab in LABELS if lab in labels),
+            }
+        )
     return rows
 
 
@@ -1500,9 +1712,14 @@ def check_banks() -> None:
             problems.append(f"bad labels on noise clause {clause.text!r}")
     if any(kind not in ("harm", "noharm", "nearmiss", "neutral") for kind, _ in OUTCOME_CLAUSES):
         problems.append("unknown outcome kind")
-    every = ([c.text for v in SINGLE.values() for c in v] + [c.text for c in MULTI]
-             + [c.text for c in NONE] + [c.text for c in NOISES]
-             + [c.text for _, c in OUTCOME_CLAUSES] + [t for v in OPENINGS.values() for t in v])
+    every = (
+        [c.text for v in SINGLE.values() for c in v]
+        + [c.text for c in MULTI]
+        + [c.text for c in NONE]
+        + [c.text for c in NOISES]
+        + [c.text for _, c in OUTCOME_CLAUSES]
+        + [t for v in OPENINGS.values() for t in v]
+    )
     if len(set(every)) != len(every):
         problems.append("duplicate bank entries")
     for text in every:
@@ -1518,8 +1735,11 @@ def check_banks() -> None:
 def write_csv(rows: list[dict[str, str]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=["report_id", "setting", "source", "text",
-                                                    "labels"], lineterminator="\n")
+        writer = csv.DictWriter(
+            handle,
+            fieldnames=["report_id", "setting", "source", "text", "labels"],
+            lineterminator="\n",
+        )
         writer.writeheader()
         writer.writerows(rows)
 
@@ -1532,14 +1752,16 @@ def summarise(rows: list[dict[str, str]], n_examples: int = 10) -> str:
     lines.append(f"no label: {sum(not s for s in label_sets)}")
     lines.append(f"two or more labels: {sum(len(s) >= 2 for s in label_sets)}")
     words = [len(row["text"].split()) for row in rows]
-    lines.append(f"words per report: min {min(words)}, median {int(np.median(words))}, "
-                 f"max {max(words)}")
+    lines.append(
+        f"words per report: min {min(words)}, median {int(np.median(words))}, max {max(words)}"
+    )
     rng = np.random.default_rng(SEED + 1)
     lines.append("examples:")
     for i in sorted(rng.choice(len(rows), size=min(n_examples, len(rows)), replace=False)):
         row = rows[int(i)]
-        lines.append(f"  {row['report_id']} [{row['setting']}] ({row['labels'] or '-'}) "
-                     f"{row['text']}")
+        lines.append(
+            f"  {row['report_id']} [{row['setting']}] ({row['labels'] or '-'}) {row['text']}"
+        )
     return "\n".join(lines)
 
 

@@ -31,15 +31,19 @@ def main() -> None:
         "--train",
         type=Path,
         nargs="+",
-        default=[ROOT / "sample_data" / "reports_handwritten.csv",
-                 ROOT / "sample_data" / "reports_generated.csv"],
+        default=[
+            ROOT / "sample_data" / "reports_handwritten.csv",
+            ROOT / "sample_data" / "reports_generated.csv",
+        ],
     )
     parser.add_argument("--test", type=Path, default=ROOT / "sample_data" / "reports_test.csv")
     args = parser.parse_args()
     start = time.perf_counter()
     card = train_model(args.train, args.out, text_col="text", seed=SEED, cv=5, test=args.test)
-    print(f"trained on {card['training_data']['n_reports']} reports in "
-          f"{time.perf_counter() - start:.0f} s; wrote {args.out}")
+    print(
+        f"trained on {card['training_data']['n_reports']} reports in "
+        f"{time.perf_counter() - start:.0f} s; wrote {args.out}"
+    )
     print(f"held-out test split ({card['test_data']['n_reports']} hand-written reports):")
     print(format_metrics(card["test_metrics"]))
     size = (args.out / card["model_file"]).stat().st_size

@@ -1,14 +1,13 @@
-"""Bulk classification: every row once, in order, columns unchanged; same labels whatever the file."""
+"""Bulk classification: every row once, in order, columns unchanged; same labels from any file."""
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SAMPLE
 
 from safetylens.classify import OUTPUT_COLUMNS, classify_file, classify_frame, label_texts
 from safetylens.exceptions import DataValidationError
 from safetylens.io import neutralise_formula, read_table
-
-from conftest import SAMPLE
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +34,27 @@ def test_added_columns_and_blank_rows(shipped_model, reports):
 
 def test_labels_are_in_taxonomy_order_and_match_thresholds(shipped_model, reports):
     out = label_texts(shipped_model, reports["description"])
-    thresholds = dict(zip(shipped_model.classes_, shipped_model.thresholds_))
+    thresholds = dict(zip(shipped_model.classes_, shipped_model.thresholds_, strict=True))
     for _, row in out.iterrows():
-        expected = [label for label in thresholds
-                    if not np.isnan(row[f"p_{label}"]) and row[f"p_{label}"] >= round(thresholds[label], 4)]
+        expected = [
+            label
+            for label in thresholds
+            if not np.isnan(row[f"p_{label}"]) and row[f"p_{label}"] >= round(thresholds[label], 4)
+        ]
         assert row["labels"] == ";".join(expected)
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Wrong patient's sample label - bloods taken from bed 4 labelled with bed 5 details",
-         {"patient_identification", "test_results"}),
-        ("Patient fell in the bay, no injury. Falls risk assessment completed and documented.", set()),
+        (
+            "Wrong patient's sample label - bloods taken from bed 4 labelled with bed 5 details",
+            {"patient_identification", "test_results"},
+        ),
+        (
+            "Patient fell in the bay, no injury. Falls risk assessment completed and documented.",
+            set(),
+        ),
     ],
 )
 def test_clear_cases(shipped_model, text, expected):
@@ -108,7 +115,7 @@ def test_parallel_workers_keep_the_order(tmp_path, reports):
 
 def test_explain_names_evidence_for_labelled_rows(shipped_model, reports):
     out = classify_frame(reports, shipped_model, explain=True)
-    for labels, evidence in zip(out["labels"], out["evidence"]):
+    for labels, evidence in zip(out["labels"], out["evidence"], strict=True):
         if labels:
             assert [part.split(":")[0] for part in evidence.split("; ")] == labels.split(";")
         else:
@@ -116,10 +123,14 @@ def test_explain_names_evidence_for_labelled_rows(shipped_model, reports):
 
 
 def test_redaction_changes_text_not_labels(shipped_model):
-    frame = pd.DataFrame({"description": [
-        "Results for pt NHS no 943 476 5919 filed in the wrong record, call 07700 900123",
-        "EPR down, could not see allergies for patient born 01/02/1950",
-    ]})
+    frame = pd.DataFrame(
+        {
+            "description": [
+                "Results for pt NHS no 943 476 5919 filed in the wrong record, call 07700 900123",
+                "EPR down, could not see allergies for patient born 01/02/1950",
+            ]
+        }
+    )
     plain = classify_frame(frame, shipped_model)
     redacted = classify_frame(frame, shipped_model, redact=True, explain=True)
     assert redacted["labels"].tolist() == plain["labels"].tolist()

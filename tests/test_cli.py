@@ -7,16 +7,15 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import ROOT, SAMPLE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import ROOT, SAMPLE
 from safetylens.cli import app
 
 BAD = Path(__file__).parent / "data" / "bad_inputs"
@@ -53,7 +52,9 @@ def test_help_imports_no_heavy_library():
 
 def test_classify_to_stdout_with_summary(tmp_path):
     source = tmp_path / "in.csv"
-    pd.DataFrame({"ref": ["1", "2"], "description": ["EPR down all night", ""]}).to_csv(source, index=False)
+    pd.DataFrame({"ref": ["1", "2"], "description": ["EPR down all night", ""]}).to_csv(
+        source, index=False
+    )
     result = run("classify", source, catch=False)
     assert result.exit_code == 0
     out = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str, keep_default_na=False)
@@ -66,8 +67,12 @@ def test_classify_to_stdout_with_summary(tmp_path):
 
 def test_classify_explain_and_formats(tmp_path):
     source = tmp_path / "in.csv"
-    pd.DataFrame({"Describe what happened": ["Wrong patient label on the blood sample"]}).to_csv(source, index=False)
-    assert run("classify", source, "-o", tmp_path / "o.jsonl", "--explain", catch=False).exit_code == 0
+    pd.DataFrame({"Describe what happened": ["Wrong patient label on the blood sample"]}).to_csv(
+        source, index=False
+    )
+    assert (
+        run("classify", source, "-o", tmp_path / "o.jsonl", "--explain", catch=False).exit_code == 0
+    )
     record = json.loads((tmp_path / "o.jsonl").read_text())
     assert record["evidence"].startswith(record["labels"].split(";")[0])
     assert isinstance(record["information_linked"], bool)
@@ -145,7 +150,10 @@ def test_formulas_are_neutralised(tmp_path):
     run("classify", BAD / "formula_injection.csv", "-o", tmp_path / "o.csv", catch=False)
     out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
     assert out["description"].tolist() == [
-        "'=HYPERLINK(\"http://evil\",\"x\")", "'+cmd|calc", "-1", "'@SUM(A1)"
+        '\'=HYPERLINK("http://evil","x")',
+        "'+cmd|calc",
+        "-1",
+        "'@SUM(A1)",
     ]
 
 
@@ -166,11 +174,21 @@ def test_train_evaluate_and_model_info(tmp_path, small_corpus):
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
     assert card["training_data"]["n_reports"] == 400
     assert card["seed"] == 1
-    result = run("evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", "--json", catch=False)
+    result = run(
+        "evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", "--json", catch=False
+    )
     metrics = json.loads(result.stdout)
-    assert set(metrics) == {"n_reports", "per_label", "micro_f1", "macro_f1", "any_information_linked"}
+    assert set(metrics) == {
+        "n_reports",
+        "per_label",
+        "micro_f1",
+        "macro_f1",
+        "any_information_linked",
+    }
     assert 0 < metrics["macro_f1"] <= 1
-    text = run("evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", catch=False).stdout
+    text = run(
+        "evaluate", SAMPLE / "reports_test.csv", "--model", tmp_path / "m", catch=False
+    ).stdout
     assert "macro F1" in text and "any information-linked" in text
     info = run("model", "info", tmp_path / "m", catch=False).stdout
     assert "thresholds:" in info and "records_unavailable" in info
@@ -206,7 +224,9 @@ def test_no_patient_text_in_errors(tmp_path):
         assert "Zelda" not in result.stderr + result.stdout
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(content=st.binary(max_size=400) | st.text(max_size=400).map(lambda t: t.encode("utf-8")))
 def test_random_csv_content_succeeds_or_fails_cleanly(tmp_path, content):
     source = tmp_path / "random.csv"
@@ -231,7 +251,9 @@ REPORT_TEXT = st.text(
 )
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(texts=st.lists(REPORT_TEXT, min_size=1, max_size=8))
 def test_random_report_text_keeps_every_row(tmp_path, texts):
     source = tmp_path / "t.csv"
@@ -251,10 +273,16 @@ def _env():
 
 def test_real_subprocess_from_another_folder(tmp_path):
     source = tmp_path / "in.csv"
-    pd.DataFrame({"IN07": ["Drug chart missing when pt transferred", "pt fell"]}).to_csv(source, index=False)
+    pd.DataFrame({"IN07": ["Drug chart missing when pt transferred", "pt fell"]}).to_csv(
+        source, index=False
+    )
     done = subprocess.run(
         [sys.executable, "-m", "safetylens", "classify", str(source), "-o", "out.csv"],
-        cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "text column 'IN07'" in done.stderr
@@ -264,14 +292,28 @@ def test_real_subprocess_from_another_folder(tmp_path):
 
 def test_interrupted_classify_leaves_no_output(tmp_path):
     corpus = pd.read_csv(SAMPLE / "reports_handwritten.csv", dtype=str, keep_default_na=False)
-    big = pd.DataFrame({"description": corpus["text"].sample(n=40_000, replace=True, random_state=0)})
+    big = pd.DataFrame(
+        {"description": corpus["text"].sample(n=40_000, replace=True, random_state=0)}
+    )
     source = tmp_path / "big.csv"
     big.to_csv(source, index=False)
     target = tmp_path / "out.csv"
     process = subprocess.Popen(
-        [sys.executable, "-m", "safetylens", "classify", str(source), "-o", str(target),
-         "--chunk-size", "500", "--verbose"],
-        stderr=subprocess.PIPE, text=True, env=_env(),
+        [
+            sys.executable,
+            "-m",
+            "safetylens",
+            "classify",
+            str(source),
+            "-o",
+            str(target),
+            "--chunk-size",
+            "500",
+            "--verbose",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(),
     )
     # Wait until some chunks have been written to the temporary file, then press Ctrl-C.
     for line in process.stderr:
@@ -309,7 +351,11 @@ def test_wrong_labels_column_does_not_print_report_text(tmp_path):
     ("content", "rows", "no_text"),
     [
         # A comma inside a header name does not make the file comma-delimited.
-        ("Ref;Description (what, where, when)\n1;Pt fell, no injury\n2;EPR down, notes lost\n", 2, 0),
+        (
+            "Ref;Description (what, where, when)\n1;Pt fell, no injury\n2;EPR down, notes lost\n",
+            2,
+            0,
+        ),
         # In a one-column file an empty line is an empty report.
         ("description\nEPR down\n\nnotes missing\n\nwrong wristband\n", 5, 2),
         # Rows with only symbols, emoji, another script or a placeholder have no text.
@@ -328,11 +374,13 @@ def test_delimiters_blank_reports_and_unreadable_text(tmp_path, content, rows, n
 
 def test_redact_covers_every_text_column_but_the_id(tmp_path):
     source = tmp_path / "in.csv"
-    pd.DataFrame({
-        "ref": ["9434765919"],
-        "description": ["Results for NHS 943 476 5919 filed in the wrong record"],
-        "action_taken": ["Rang daughter on 07700 900123, emailed j.smith@nhs.net"],
-    }).to_csv(source, index=False)
+    pd.DataFrame(
+        {
+            "ref": ["9434765919"],
+            "description": ["Results for NHS 943 476 5919 filed in the wrong record"],
+            "action_taken": ["Rang daughter on 07700 900123, emailed j.smith@nhs.net"],
+        }
+    ).to_csv(source, index=False)
     run("classify", source, "-o", tmp_path / "o.csv", "--redact", "--id-col", "ref", catch=False)
     out = pd.read_csv(tmp_path / "o.csv", dtype=str, keep_default_na=False)
     assert out["ref"][0] == "9434765919"
@@ -345,7 +393,11 @@ def test_broken_pipe_is_quiet(tmp_path):
     pd.DataFrame({"description": ["EPR down"] * 20_000}).to_csv(source, index=False)
     done = subprocess.run(
         f"'{sys.executable}' -m safetylens classify '{source}' | head -n 2",
-        shell=True, capture_output=True, text=True, env=_env(), timeout=120,
+        shell=True,
+        capture_output=True,
+        text=True,
+        env=_env(),
+        timeout=120,
     )
     assert len(done.stdout.splitlines()) == 2
     assert "error" not in done.stderr and "Traceback" not in done.stderr
@@ -377,7 +429,9 @@ def test_wheel_ships_the_model_and_sample_data(tmp_path):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
-        check=True, capture_output=True, timeout=300,
+        check=True,
+        capture_output=True,
+        timeout=300,
     )
     (wheel,) = tmp_path.glob("safetylens-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -4,9 +4,9 @@ import json
 
 import pandas as pd
 import pytest
+from conftest import SAMPLE
 from typer.testing import CliRunner
 
-from conftest import SAMPLE
 from safetylens.cli import app
 
 

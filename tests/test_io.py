@@ -24,7 +24,9 @@ def write_csv(path, encoding, bom=False):
     return path
 
 
-@pytest.mark.parametrize(("encoding", "bom"), [("utf-8", False), ("utf-8", True), ("cp1252", False)])
+@pytest.mark.parametrize(
+    ("encoding", "bom"), [("utf-8", False), ("utf-8", True), ("cp1252", False)]
+)
 def test_csv_encodings_read_the_same_text(tmp_path, encoding, bom):
     frame = read_table(write_csv(tmp_path / "r.csv", encoding, bom))
     assert frame.columns.tolist() == ["id", "description"]
@@ -59,7 +61,10 @@ def test_excel_with_a_merged_title_row(tmp_path):
     wb.save(path)
     frame = read_table(path)
     assert frame.columns.tolist() == ["Ref", "Incident date", "Describe what happened"]
-    assert frame.values.tolist() == [["101", "03/04/2021", "pt fell"], ["102", "04/04/2021", "wrong wristband"]]
+    assert frame.values.tolist() == [
+        ["101", "03/04/2021", "pt fell"],
+        ["102", "04/04/2021", "wrong wristband"],
+    ]
 
 
 def test_parquet_and_jsonl(tmp_path):
@@ -136,8 +141,16 @@ def test_no_text_column_lists_the_columns():
 
 @pytest.mark.parametrize(
     ("cell", "expected"),
-    [("=1+2", "'=1+2"), ("+447700", "+447700"), ("@SUM(A1)", "'@SUM(A1)"), ("-1", "-1"),
-     ("-rm", "'-rm"), ("\tx", "'\tx"), ("ok", "ok"), ("", "")],
+    [
+        ("=1+2", "'=1+2"),
+        ("+447700", "+447700"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-1", "-1"),
+        ("-rm", "'-rm"),
+        ("\tx", "'\tx"),
+        ("ok", "ok"),
+        ("", ""),
+    ],
 )
 def test_formula_neutralising(cell, expected):
     assert neutralise_formula(cell) == expected

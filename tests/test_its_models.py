@@ -262,9 +262,13 @@ def test_arima_ml_matches_exact_ar1_likelihood(continuous):
     ci = result.conf_int().loc["level_change"]
     assert ci["ci_high"] - result.params["level_change"] == pytest.approx(half, rel=FOUR_SIG)
     assert any("small-sample (REML" in note for note in result.notes)
-    wald = quiet_fit(
-        SegmentedRegression(model="arima", arima_intervals="wald"), series, rollout="2017-07"
-    ).conf_int().loc["level_change"]
+    wald = (
+        quiet_fit(
+            SegmentedRegression(model="arima", arima_intervals="wald"), series, rollout="2017-07"
+        )
+        .conf_int()
+        .loc["level_change"]
+    )
     assert wald["ci_high"] - result.params["level_change"] == pytest.approx(
         stats.norm.ppf(0.975) * se[2], rel=0.02
     )
@@ -320,7 +324,9 @@ def test_arima_phase_in_periods_are_missing_not_dropped(continuous):
     X, y = continuous
     series = PeriodSeries.from_arrays("2015-01", values=y)
     result = quiet_fit(
-        SegmentedRegression(model="arima", arima_method="reml", phase_in=2), series, rollout="2017-07"
+        SegmentedRegression(model="arima", arima_method="reml", phase_in=2),
+        series,
+        rollout="2017-07",
     )
     assert result.diagnostics["n_obs"] == len(y) - 2
     ml = quiet_fit(SegmentedRegression(model="arima", phase_in=2), series, rollout="2017-07")

@@ -27,7 +27,9 @@ def test_predict_before_fit_raises():
 
 
 def test_bad_parameter_wording():
-    with pytest.raises(DataValidationError, match="The 'C' parameter of IncidentClassifier must be"):
+    with pytest.raises(
+        DataValidationError, match="The 'C' parameter of IncidentClassifier must be"
+    ):
         IncidentClassifier(C=-1).fit(["a"] * 20, [[]] * 20)
 
 
@@ -48,7 +50,9 @@ def test_probabilities_and_decisions(small_model):
     proba = small_model.predict_proba(texts)
     assert proba.shape == (3, 7)
     assert ((proba >= 0) & (proba <= 1)).all()
-    assert np.array_equal(small_model.predict(texts), (proba >= small_model.thresholds_).astype(int))
+    assert np.array_equal(
+        small_model.predict(texts), (proba >= small_model.thresholds_).astype(int)
+    )
 
 
 def test_labels_to_indicator_forms_agree():
@@ -62,7 +66,9 @@ def test_labels_to_indicator_forms_agree():
 
 def test_save_and_load_round_trip(small_model, tmp_path):
     card = save_model(small_model, tmp_path / "m", card={"note": "test"})
-    assert json.loads((tmp_path / "m" / CARD_FILE).read_text())["model_sha256"] == card["model_sha256"]
+    assert (
+        json.loads((tmp_path / "m" / CARD_FILE).read_text())["model_sha256"] == card["model_sha256"]
+    )
     loaded, loaded_card = load_model(tmp_path / "m")  # trained here: trusted
     assert loaded_card["note"] == "test"
     texts = ["EPR down", "notes missing"]
@@ -95,8 +101,14 @@ def test_missing_folder_and_card(tmp_path):
 
 def test_shipped_model_card_is_complete():
     card = read_card()
-    for key in ("labels", "thresholds", "training_data", "library_versions", "test_metrics",
-                "model_sha256"):
+    for key in (
+        "labels",
+        "thresholds",
+        "training_data",
+        "library_versions",
+        "test_metrics",
+        "model_sha256",
+    ):
         assert key in card
     assert card["labels"] == list(LABELS)
     assert card["test_metrics"]["n_reports"] == card["test_data"]["n_reports"]

@@ -61,7 +61,10 @@ def test_stemming_cache_gives_the_same_result_twice():
     ("text", "expected"),
     [
         # Words from an expansion are never cues: DNACPR negates nothing after it.
-        ("DNACPR form missing", ["do", "not", "attempt", "cardiopulmonari", "resuscit", "form", "miss"]),
+        (
+            "DNACPR form missing",
+            ["do", "not", "attempt", "cardiopulmonari", "resuscit", "form", "miss"],
+        ),
         # Typed without the apostrophe, still a cue.
         ("didnt document", ["didnt", "neg_document"]),
         # Dates and overdoses are not medication abbreviations.
@@ -74,5 +77,9 @@ def test_expansions_and_cue_variants(text, expected):
 
 def test_clinical_comparisons_are_not_html():
     assert features("BM <4 so insulin withheld >1 hour") == [
-        "bm", "so", "insulin", "withheld", "hour"
+        "bm",
+        "so",
+        "insulin",
+        "withheld",
+        "hour",
     ]

@@ -1,7 +1,7 @@
 """Write the simulated series used by tests/test_its_models.py (and simulated_r_check.R).
 
-Run: python tests/data/its/make_simulated.py (writes beside this file). Fixed seeds; the CSVs are committed so the
-tests, and R for whoever has it, read exactly the same numbers.
+Run: python tests/data/its/make_simulated.py (writes beside this file). Fixed seeds; the CSVs
+are committed so the tests, and R for whoever has it, read exactly the same numbers.
 """
 
 from pathlib import Path

@@ -29,6 +29,7 @@ ANALYSIS_KEYS = {
     "effects",
     "diagnostics",
     "warnings",
+    "notes",
     "series",
 }
 TERM_KEYS = {"estimate", "se", "ci_low", "ci_high", "p_value"}

@@ -446,3 +446,21 @@ def test_bad_settings_follow_the_sklearn_wording():
         SegmentedRegression(model="poisson").fit(
             PeriodSeries.from_arrays("2020-01", values=[5.0] * 12), rollout="2020-07"
         )
+
+
+def test_fourier_terms_for_quarters_skip_the_zero_sine():
+    """At half the season length (k = 2 for quarters) the sine is 0 everywhere: left out."""
+    from safetylens.its.design import seasonal_terms
+
+    idx = pd.period_range("2015Q1", periods=8, freq="Q")
+    assert list(seasonal_terms(idx, "quarter", "fourier", harmonics=2).columns) == [
+        "sin1",
+        "cos1",
+        "cos2",
+    ]
+    counts = [30, 20, 25, 35] * 3 + [24, 16, 20, 28] * 3
+    series = PeriodSeries.from_arrays("2015Q1", counts=counts, period="quarter")
+    result = quiet_fit(
+        SegmentedRegression(model="poisson", seasonality="fourier"), series, rollout="2018-01-01"
+    )
+    assert "cos2" in result.params.index and "sin2" not in result.params.index

@@ -191,3 +191,28 @@ def test_period_series_checks_its_own_data():
         warnings.simplefilter("error")
         series = PeriodSeries.from_arrays("2021-01", counts=np.array([1, 2, 3]))
     assert series.outcome == "count" and len(series) == 3
+
+
+def test_a_group_that_joins_later_gets_no_zeros_before_it_joined():
+    rows = pd.DataFrame(
+        {
+            "site": ["A"] * 24 + ["B"] * 12,
+            "date": [f"15/{m:02d}/2019" for m in range(1, 13)] * 2
+            + [f"15/{m:02d}/2020" for m in range(1, 13)],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        series = count_events(rows, date_col="date", group_col="site")
+    assert series["A"].data.index[0] == pd.Period("2019-01", freq="M")
+    assert series["A"].data["count"].tolist() == [2.0] * 12
+    assert series["B"].data.index[0] == pd.Period("2020-01", freq="M")
+    assert series["B"].data["count"].tolist() == [1.0] * 12
+
+
+def test_value_outcome_with_a_denominator_column_is_refused():
+    table = pd.DataFrame(
+        {"month": ["2021-01", "2021-02"], "rate": ["1.5", "2"], "beds": ["9", "9"]}
+    )
+    with pytest.raises(DataValidationError, match="--denominator-col goes with --count-col"):
+        table_series(table, date_col="month", value_col="rate", denominator_col="beds")

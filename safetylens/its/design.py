@@ -92,7 +92,8 @@ def seasonal_terms(
         position = _season_position(index, period)
         terms = {}
         for k in range(1, harmonics + 1):
-            terms[f"sin{k}"] = np.sin(2 * np.pi * k * position / length)
+            if 2 * k != length:  # at half the season length the sine is 0 everywhere
+                terms[f"sin{k}"] = np.sin(2 * np.pi * k * position / length)
             terms[f"cos{k}"] = np.cos(2 * np.pi * k * position / length)
         return pd.DataFrame(terms)
     if period == "quarter":

@@ -324,6 +324,12 @@ class SegmentedRegression:
                     f"and the trend is poorly identified ({FEW_PERIODS} or more recommended)."
                 )
         at = tuple(self.at) or (n - 1 - rollout_at,)
+        inside = [k for k in at if 0 <= k < self.phase_in]
+        if inside:
+            notes.append(
+                f"Effects at {', '.join(map(str, inside))} period(s) after the rollout fall in the "
+                "phase-in, which was not fitted: they extend the post-rollout line back."
+            )
         for k in at:
             if not 0 <= rollout_at + k < n:
                 raise DataValidationError(

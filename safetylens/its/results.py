@@ -500,8 +500,8 @@ class ITSResult:
         >>> s = PeriodSeries.from_arrays("2021-01", counts=[9, 11, 10, 12, 6, 7, 5, 6])
         >>> d = SegmentedRegression(model="poisson").fit(s, rollout="2021-05").to_dict()
         >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
-        ['diagnostics', 'effects', 'group', 'model', 'n_phase_in', 'n_post', 'n_pre', 'period',
-         'post_trend', 'rate_ratios', 'rollout', 'series', 'terms', 'warnings']
+        ['diagnostics', 'effects', 'group', 'model', 'n_phase_in', 'n_post', 'n_pre', 'notes',
+         'period', 'post_trend', 'rate_ratios', 'rollout', 'series', 'terms', 'warnings']
         >>> json.loads(json.dumps(d)) == d
         True
         """
@@ -551,6 +551,7 @@ class ITSResult:
             "effects": effects,
             "diagnostics": diagnostics,
             "warnings": list(self.warnings),
+            "notes": list(self.notes),
             "series": series_rows,
         }
 

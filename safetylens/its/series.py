@@ -311,17 +311,6 @@ def count_events(
     require_columns(frame, [date_col], source)
     dates = parse_dates(frame[date_col].tolist(), column=date_col, source=source)
     periods = pd.PeriodIndex(dates.to_period(PERIODS[period]), name="period")
-    full = pd.period_range(periods.min(), periods.max(), freq=PERIODS[period], name="period")
-    notes: list[str] = []
-    if len(full) > 2:
-        drop_first, drop_last = _incomplete_edges(dates, full)
-        for drop, which, edge in ((drop_first, "first", full[0]), (drop_last, "last", full[-1])):
-            if drop:
-                notes.append(
-                    f"The {which} {period} ({edge}) was dropped: the export covers only part of it."
-                )
-                warnings.warn(notes[-1], DataWarning, stacklevel=2)
-        full = full[int(drop_first) : len(full) - int(drop_last)]
     keep = _label_mask(frame, labels, information_linked, source)
     groups = frame[group_col].astype(str).to_numpy() if group_col else np.full(len(frame), None)
     name = (
@@ -331,7 +320,11 @@ def count_events(
     )
     result = {}
     for group in _unique(groups):
-        mask = keep & (groups == group) if group_col else keep
+        rows = groups == group if group_col else np.ones(len(frame), dtype=bool)
+        # Each group's own reports (all of them, before any label filter) say which periods
+        # it covers: a site that joins the export later gets no zeros before it joined.
+        full, notes = _covered_periods(dates[rows], periods[rows], period, group)
+        mask = keep & rows
         counts = pd.Series(periods[mask]).value_counts()
         counts.index = pd.PeriodIndex(counts.index, freq=PERIODS[period])
         data = pd.DataFrame(
@@ -339,6 +332,24 @@ def count_events(
         )
         result[group] = PeriodSeries(data, period=period, name=name, notes=tuple(notes))
     return result
+
+
+def _covered_periods(dates, periods, period: str, group) -> tuple[pd.PeriodIndex, list[str]]:
+    """The periods from a group's first report to its last, less incomplete edge periods."""
+    full = pd.period_range(periods.min(), periods.max(), freq=PERIODS[period], name="period")
+    notes: list[str] = []
+    if len(full) > 2:
+        drop_first, drop_last = _incomplete_edges(dates, full)
+        where = "" if group is None else f" for '{group}'"
+        for drop, which, edge in ((drop_first, "first", full[0]), (drop_last, "last", full[-1])):
+            if drop:
+                notes.append(
+                    f"The {which} {period}{where} ({edge}) was dropped: the export covers only "
+                    "part of it."
+                )
+                warnings.warn(notes[-1], DataWarning, stacklevel=3)
+        full = full[int(drop_first) : len(full) - int(drop_last)]
+    return full, notes
 
 
 def _unique(values: np.ndarray) -> list:
@@ -405,6 +416,11 @@ def table_series(
                 f"{source}: column '{count_col}', data row {int(np.flatnonzero(bad)[0]) + 1}: "
                 "a count must be a whole number of 0 or more"
             )
+    if denominator_col and value_col:
+        raise DataValidationError(
+            "--denominator-col goes with --count-col: a --value-col outcome is modelled as it is "
+            "(divide it by the denominator first if it should be a rate)"
+        )
     if denominator_col:
         den = _numbers(frame, denominator_col, source)
         if (den <= 0).any():

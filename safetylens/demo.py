@@ -34,6 +34,8 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
     """
     import warnings
 
+    import pandas as pd
+
     from safetylens._resources import sample_data_dir
     from safetylens.classify import classify_file
     from safetylens.io import read_table
@@ -56,6 +58,11 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
         rows = incidents[incidents["site"] == site].copy()
         linked = rows["labels"].str.len() > 0
         rows["incidents"] = [f"{site}: {LINKED if x else NOT_LINKED}" for x in linked]
+        site_beds = beds.loc[beds["site"] == site, ["month", "occupied_bed_days"]]
+        # Both series of a site share its bed days: say so with a group column.
+        denominators = pd.concat(
+            [site_beds.assign(incidents=f"{site}: {kind}") for kind in (LINKED, NOT_LINKED)]
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the results carry their warnings
             results.extend(
@@ -65,7 +72,7 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
                     group_col="incidents",
                     control=[f"{site}: {NOT_LINKED}"],
                     date_col="incident_date",
-                    denominators=beds.loc[beds["site"] == site, ["month", "occupied_bed_days"]],
+                    denominators=denominators,
                     source="demo_incidents.csv",
                     denominator_source="demo_bed_days.csv",
                     **MODEL_OPTIONS,

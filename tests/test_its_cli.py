@@ -356,3 +356,26 @@ def test_real_subprocess_run():
     assert len(analyses) == 39
     california = next(a for a in analyses if a["group"] == "3")
     assert round(california["terms"]["level_change"]["estimate"], 4) == -20.0581
+
+
+def test_one_denominator_file_for_several_groups_is_flagged(export, tmp_path):
+    beds = pd.read_csv(export / "beds.csv")
+    beds[beds["site"] == "North"][["month", "bed_days"]].to_csv(tmp_path / "b.csv", index=False)
+    result = invoke(
+        export / "events.csv",
+        "--rollout-file",
+        export / "rollouts.csv",
+        "--group-col",
+        "site",
+        "--date-col",
+        "reported",
+        "--denominator",
+        tmp_path / "b.csv",
+        "--json",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "b.csv has no 'site' column: every group was given the same denominators" in (
+        result.stderr
+    )
+    for analysis in json.loads(result.stdout)["analyses"]:
+        assert any("same denominators" in w for w in analysis["warnings"])

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
+import warnings
 from pathlib import Path
 
 import pandas as pd
 
 from safetylens.dates import parse_dates
-from safetylens.exceptions import DataValidationError, SafetylensError
+from safetylens.exceptions import DataValidationError, DataWarning, SafetylensError
 from safetylens.its.regression import SegmentedRegression
 from safetylens.its.series import count_events, read_denominators, table_series, with_denominator
 
@@ -106,6 +108,7 @@ def build_series(
         table = read_denominators(
             denominators, period=period, group_col=group_col, source=denominator_source
         )
+        shared = group_col is not None and list(table) == [None] and len(series) > 1
         for group in series:
             key = group if group in table else None
             if key not in table:
@@ -113,6 +116,16 @@ def build_series(
                     f"{denominator_source}: no denominators for {group_col} '{group}'"
                 )
             series[group] = with_denominator(series[group], table[key], source=denominator_source)
+            if shared:
+                note = (
+                    f"{denominator_source} has no '{group_col}' column: every group was given the "
+                    "same denominators."
+                )
+                series[group] = dataclasses.replace(
+                    series[group], notes=(*series[group].notes, note)
+                )
+        if shared:
+            warnings.warn(note, DataWarning, stacklevel=2)
     return series
 
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests draw the same examples on every run (fixed seed, no example database), so a
+# failure in CI can be replayed exactly.
+settings.register_profile("safetylens", derandomize=True, database=None)
+settings.load_profile("safetylens")
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "sample_data"

@@ -9,7 +9,6 @@ traceback and never the text of a report.
 from __future__ import annotations
 
 import contextlib
-import logging
 import sys
 from collections.abc import Iterator
 
@@ -19,8 +18,6 @@ from safetylens.exceptions import SafetylensError
 
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
-
-log = logging.getLogger("safetylens")
 
 
 def error_line(message: str) -> None:

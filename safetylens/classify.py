@@ -62,15 +62,6 @@ class Summary:
             f"labelled {self.rows_labelled}, no text {self.no_text}; {counts}"
         )
 
-    def to_dict(self) -> dict:
-        return {
-            "rows_read": self.rows_read,
-            "rows_written": self.rows_written,
-            "rows_labelled": self.rows_labelled,
-            "no_text": self.no_text,
-            "per_label": {label: self.per_label.get(label, 0) for label in LABELS},
-        }
-
 
 def _usable(text) -> bool:
     return isinstance(text, str) and len(text.strip()) >= MIN_TEXT_CHARS
@@ -191,11 +182,7 @@ def classify_frame(frame, model=None, *, text_col=None, id_col=None, explain=Fal
 
         model, _ = load_model()
     column = find_text_column([str(c) for c in frame.columns], text_col)
-    clash = [c for c in (*OUTPUT_COLUMNS, "evidence") if c in frame.columns]
-    if clash:
-        raise DataValidationError(
-            f"the input already has column(s) {clash} that classify adds; rename them first"
-        )
+    _refuse_added_columns(frame.columns, "the input")
     if frame.columns.duplicated().any():
         raise DataValidationError("the DataFrame has duplicate column names; make them unique")
     added = label_texts(model, frame[column].tolist(), explain=explain, redact=redact)
@@ -203,6 +190,16 @@ def classify_frame(frame, model=None, *, text_col=None, id_col=None, explain=Fal
     if redact:
         frame = _redact_columns(frame, [c for c in frame.columns if c != id_col])
     return pd.concat([frame, added], axis=1)
+
+
+def _refuse_added_columns(columns, source: str) -> None:
+    """Refuse an input that already has a column classify adds (it would be overwritten)."""
+    clash = [c for c in (*OUTPUT_COLUMNS, "evidence") if c in columns]
+    if clash:
+        raise DataValidationError(
+            f"{source} already has column(s) {clash} that classify adds; rename them or classify "
+            "the original export"
+        )
 
 
 def summarise(added) -> Summary:
@@ -349,12 +346,7 @@ def classify_file(
     id_index = None
     if id_col is not None:
         id_index = table.columns.index(find_text_column(table.columns, id_col, source=source))
-    clash = [c for c in (*OUTPUT_COLUMNS, "evidence") if c in table.columns]
-    if clash:
-        raise DataValidationError(
-            f"{source}: already has column(s) {clash} that classify adds; rename them or classify "
-            "the original export"
-        )
+    _refuse_added_columns(table.columns, source)
     added = list(OUTPUT_COLUMNS) + (["evidence"] if explain else [])
     header = list(table.columns) + added
     if on_start is not None:

@@ -23,9 +23,6 @@ from pathlib import Path
 
 from safetylens.exceptions import DataValidationError, InputFormatError
 
-FORMATS = ("csv", "xlsx", "parquet", "jsonl")
-"""Input formats, chosen from the file suffix."""
-
 OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
 """Output formats for ``classify``."""
 
@@ -876,17 +873,16 @@ class TableWriter:
 
     def write(self, frame) -> None:
         """Append the rows of ``frame`` (a DataFrame, or text from :func:`format_rows`)."""
-        if isinstance(frame, str):
-            if not self._started and self.fmt == "csv":
-                csv.writer(self._stream, lineterminator="\r\n").writerow(self.header)
-            self._stream.write(frame)
-        elif self.fmt == "parquet":
+        text = isinstance(frame, str)
+        if self.fmt == "parquet":
             self._write_parquet(frame)
         else:
             if not self._started and self.fmt == "csv":
-                names = self.header if self.header is not None else [str(c) for c in frame.columns]
-                csv.writer(self._stream, lineterminator="\r\n").writerow(names)
-            self._stream.write(format_rows(frame, self.fmt, neutralise=self.neutralise))
+                names = self.header if self.header is not None or text else list(frame.columns)
+                csv.writer(self._stream, lineterminator="\r\n").writerow(map(str, names))
+            self._stream.write(
+                frame if text else format_rows(frame, self.fmt, neutralise=self.neutralise)
+            )
         self._started = True
 
     def _write_parquet(self, frame) -> None:

@@ -34,17 +34,19 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
             f"{path.name}: {len(blank)} row(s) have no text (first: data row {blank[0]}); "
             "remove them from the training data"
         )
-    from safetylens.taxonomy import LABEL_SEPARATOR, LABELS
+    from safetylens.taxonomy import LABELS, parse_labels
 
+    labels = []
     for i, cell in enumerate(frame[labels_col].tolist()):
-        names = {n.strip() for n in str(cell).replace(",", LABEL_SEPARATOR).split(LABEL_SEPARATOR)}
-        if not names.difference({""}).issubset(LABELS):
+        try:
+            labels.append(parse_labels(cell))
+        except ValueError:
             # The cell is not quoted: a wrong --labels-col would print report text.
             raise DataValidationError(
                 f"{path.name}: column '{labels_col}', data row {i + 1}: not a list of label "
                 f"names separated by ';' (expected names from {', '.join(LABELS)})"
-            )
-    return texts, labels_to_indicator(frame[labels_col].tolist()), column
+            ) from None
+    return texts, labels_to_indicator(labels), column
 
 
 def data_hash(texts, Y) -> str:

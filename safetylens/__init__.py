@@ -6,14 +6,12 @@ The public API is small and loads lazily, so ``import safetylens`` stays light:
 >>> safetylens.LABELS[0]
 'records_unavailable'
 
-Classify reports with the shipped model:
+Classify reports with a shipped model (``"accurate"``, the default, or ``"fast"``):
 
->>> model = safetylens.load_model()
+>>> model = safetylens.load_model("fast")
 >>> safetylens.classify_texts(["EPR down so allergies could not be checked"], model)["labels"][0]
 'records_unavailable;medication_information;it_system'
 """
-
-from __future__ import annotations
 
 from safetylens.exceptions import (
     DataValidationError,
@@ -25,11 +23,12 @@ from safetylens.exceptions import (
 )
 from safetylens.taxonomy import LABELS
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "LABELS",
     "DataValidationError",
+    "EncoderClassifier",
     "FitError",
     "ITSResult",
     "IncidentClassifier",
@@ -38,6 +37,7 @@ __all__ = [
     "SafetylensError",
     "SafetylensWarning",
     "SegmentedRegression",
+    "classify_file",
     "classify_frame",
     "classify_texts",
     "evaluate",
@@ -48,26 +48,18 @@ __all__ = [
 ]
 
 _LAZY = {
-    "IncidentClassifier": ("safetylens.model", "IncidentClassifier"),
-    "classify_frame": ("safetylens.classify", "classify_frame"),
-    "read_table": ("safetylens.io", "read_table"),
-    "redact": ("safetylens.redact", "redact"),
+    "IncidentClassifier": ("safetylens._model", "IncidentClassifier"),
+    "EncoderClassifier": ("safetylens._encoder", "EncoderClassifier"),
+    "classify_file": ("safetylens._classify", "classify_file"),
+    "classify_frame": ("safetylens._classify", "classify_frame"),
+    "load_model": ("safetylens._modelcard", "load_model"),
+    "read_table": ("safetylens._readers", "read_table"),
+    "redact": ("safetylens._redact", "redact"),
     "SegmentedRegression": ("safetylens.its", "SegmentedRegression"),
     "ITSResult": ("safetylens.its", "ITSResult"),
-    "train": ("safetylens.training", "train_model"),
-    "evaluate": ("safetylens.training", "evaluate_file"),
+    "train": ("safetylens._training", "train_model"),
+    "evaluate": ("safetylens._training", "evaluate_file"),
 }
-
-
-def load_model(folder=None, *, trust=False):
-    """Load a model folder (default: the shipped model) after checking its hash.
-
-    Returns the :class:`~safetylens.model.IncidentClassifier`; the card is
-    ``safetylens.modelcard.read_card(folder)``.
-    """
-    from safetylens.modelcard import load_model as _load
-
-    return _load(folder, trust=trust)[0]
 
 
 def classify_texts(texts, model=None, *, explain=False):
@@ -76,14 +68,23 @@ def classify_texts(texts, model=None, *, explain=False):
     Parameters
     ----------
     texts : sequence of str
-    model : IncidentClassifier, optional
-        Default: the shipped model.
+    model : classifier, str or path-like, optional
+        A loaded model, ``"accurate"`` (the default), ``"fast"`` or a model folder.
     explain : bool, default=False
         Add an ``evidence`` column.
-    """
-    from safetylens.classify import label_texts
 
-    return label_texts(model if model is not None else load_model(), texts, explain=explain)
+    Examples
+    --------
+    >>> out = classify_texts(["Pt given wrong pt's bloods results"], "fast")
+    >>> out.columns[:2].tolist()
+    ['labels', 'information_linked']
+    """
+    from safetylens._classify import label_texts
+    from safetylens._modelcard import load_model
+
+    if model is None or isinstance(model, str) or hasattr(model, "__fspath__"):
+        model = load_model(model)
+    return label_texts(texts, model, explain=explain)
 
 
 def __getattr__(name):

@@ -13,11 +13,91 @@ import sys
 from collections.abc import Iterator
 
 import typer
+from typer.core import TyperGroup
 
 from safetylens.exceptions import SafetylensError
 
 EXIT_BAD_INPUT = 2
 EXIT_UNEXPECTED = 1
+
+# Typer has used click's exceptions and, lately, a vendored copy of click: find the usage-error
+# classes through the one public name both share.
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
+class OneLineErrorGroup(TyperGroup):
+    """A command group whose usage errors are one line on stderr, not a box.
+
+    ``safetylens classify --nope`` prints ``safetylens: error: No such option: --nope (see
+    'safetylens classify --help')`` and exits 2; ``--help`` is unchanged.
+    """
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except _USAGE_ERROR as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "safetylens"
+            error_line(f"{exc.format_message()} (see '{where} --help')")
+            sys.exit(exc.exit_code)
+        except _CLICK_EXCEPTION as exc:
+            error_line(exc.format_message())
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            error_line("aborted")
+            sys.exit(EXIT_UNEXPECTED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+def make_app(**settings) -> typer.Typer:
+    """A Typer app with the house settings: plain help text (no type tags, paragraphs
+    rewrapped), no locals in tracebacks, ``-h`` for help, one-line usage errors."""
+    defaults = dict(
+        add_completion=False,
+        no_args_is_help=True,
+        rich_markup_mode=None,
+        pretty_exceptions_show_locals=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+        cls=OneLineErrorGroup,
+    )
+    defaults.update(settings)
+    return typer.Typer(**defaults)
+
+
+# Options shared by several commands, defined once.
+TEXT_COL = typer.Option(
+    None,
+    "--text-col",
+    metavar="COLUMN",
+    help="Column holding the report text (default: found among common export names).",
+)
+MODEL = typer.Option(
+    None,
+    "--model",
+    metavar="accurate|fast|DIR",
+    help="Model to use: 'accurate' (the default, a fine-tuned language model), 'fast' (TF-IDF, "
+    "about ten times quicker) or a model folder written by 'safetylens train'.",
+    show_default=False,
+)
+TRUST_MODEL = typer.Option(
+    False,
+    "--trust-model",
+    help="Load a joblib model that is neither shipped nor trained on this machine. A joblib "
+    "file can run code when loaded: use only for models from a source you trust.",
+)
+VERBOSE = typer.Option(
+    False, "--verbose", "-v", help="Say more about what is happening (never report text)."
+)
+JSON_OUT = typer.Option(False, "--json", help="Print the result as JSON.")
+SHEET = typer.Option(
+    None,
+    "--sheet",
+    metavar="NAME|INDEX",
+    help="Excel sheet to read, by name or 0-based index (default: the first visible sheet).",
+)
 
 
 def error_line(message: str) -> None:

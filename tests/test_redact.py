@@ -1,4 +1,4 @@
-"""Tests for safetylens.redact: NHS numbers, dates of birth, postcodes, phones and e-mails."""
+"""Tests for safetylens._redact: NHS numbers, dates of birth, postcodes, phones and e-mails."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from safetylens import redact as redact_module
-from safetylens.redact import PLACEHOLDERS, nhs_number_is_valid, redact
+from safetylens import _redact as redact_module
+from safetylens._redact import PLACEHOLDERS, nhs_number_is_valid, redact
 
 WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from safetylens.text import TextNormalizer, abbreviations, negation_cues
+from safetylens._text import TextNormalizer, abbreviations, negation_cues
 
 
 def features(text):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from safetylens.dates import parse_dates
+from safetylens._dates import parse_dates
 from safetylens.exceptions import DataValidationError, DataWarning, SafetylensError
 from safetylens.its.regression import SegmentedRegression
 from safetylens.its.series import count_events, read_denominators, table_series, with_denominator
@@ -247,7 +247,7 @@ def analyses_json(results) -> str:
 
 def tidy_results(results) -> pd.DataFrame:
     """One row per analysis and term: estimates, intervals, p-values and rate ratios."""
-    from safetylens.io import neutralise_formula
+    from safetylens._formula import neutralise_formula
 
     rows = []
     for number, result in enumerate(results, start=1):
@@ -286,7 +286,7 @@ def write_outputs(results, output_dir, *, source: str | None = None) -> list[Pat
     list of pathlib.Path
         The files written.
     """
-    from safetylens.io import write_bytes_atomic, write_text_atomic
+    from safetylens._writers import write_bytes_atomic, write_text_atomic
     from safetylens.its.plot import figure_png
     from safetylens.its.report import html_report
 

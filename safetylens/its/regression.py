@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from safetylens.dates import parse_date
+from safetylens._dates import parse_date
 from safetylens.exceptions import DataValidationError, FitError, ModelWarning, SafetylensError
 from safetylens.its.controlled import CONTROLLED_TERMS, controlled_design
 from safetylens.its.design import IMPACTS, SEASONALITIES, design_matrix, phases

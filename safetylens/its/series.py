@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from safetylens.dates import parse_date, parse_dates
+from safetylens._dates import parse_date, parse_dates
 from safetylens.exceptions import DataValidationError, DataWarning
 from safetylens.taxonomy import LABELS, parse_labels
 

@@ -1,10 +1,8 @@
-"""Reading messy incident exports and writing outputs safely.
+"""Reading messy incident exports: one job, tables in.
 
-One job: get tables in and out. Inputs are CSV (UTF-8, UTF-8 with BOM, Windows-1252, or UTF-8
-with stray Windows-1252 bytes), Excel (.xlsx), Parquet or JSON Lines. Every cell is read as text
-so identifiers, codes and free text come out exactly as they went in. Outputs are written to a
-temporary file beside the target and moved into place, so an error or Ctrl-C never leaves a
-partial file behind.
+Inputs are CSV (UTF-8, UTF-8 with BOM, Windows-1252, or UTF-8 with stray Windows-1252 bytes),
+Excel (.xlsx), Parquet or JSON Lines. Every cell is read as text so identifiers, codes and free
+text come out exactly as they went in, and every reader counts the rows it yields.
 
 Error messages name the file, the row or the column and what to do; they never quote a cell,
 because cells hold patient text.
@@ -13,41 +11,15 @@ because cells hold patient text.
 from __future__ import annotations
 
 import codecs
-import contextlib
 import csv
 import os
 import re
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
+from safetylens._names import column_list, shown
 from safetylens.exceptions import DataValidationError, InputFormatError
 
-OUTPUT_FORMATS = ("csv", "parquet", "jsonl")
-"""Output formats for ``classify``."""
-
-TEXT_COLUMN_CANDIDATES: tuple[str, ...] = (
-    "description",
-    "describe what happened",
-    "text",
-    "in07",
-    "f001",
-    "incident description",
-    "description of incident",
-    "what happened",
-    "details",
-    "incident details",
-    "description of what happened",
-    "narrative",
-    "free text",
-    "report",
-    "report text",
-)
-"""Free-text column names of common exports (Datix, NRLS ``IN07``, LFPSE ``F001``), in order."""
-
 _SNIFF_BYTES = 64 * 1024
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _ERROR_HANDLER = "safetylens-cp1252"
 
 
@@ -58,10 +30,6 @@ def _cp1252_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
 
 
 codecs.register_error(_ERROR_HANDLER, _cp1252_fallback)
-
-
-def _label(path: Path) -> str:
-    return path.name
 
 
 def detect_format(path: str | os.PathLike) -> str:
@@ -97,11 +65,11 @@ def detect_format(path: str | os.PathLike) -> str:
 
 def _check_readable(path: Path) -> None:
     if not path.exists():
-        raise InputFormatError(f"{_label(path)}: no such file")
+        raise InputFormatError(f"{path.name}: no such file")
     if path.is_dir():
-        raise InputFormatError(f"{_label(path)}: is a folder, not a file")
+        raise InputFormatError(f"{path.name}: is a folder, not a file")
     if path.stat().st_size == 0:
-        raise InputFormatError(f"{_label(path)}: the file is empty")
+        raise InputFormatError(f"{path.name}: the file is empty")
 
 
 def _sniff_text(path: Path) -> tuple[str, str]:
@@ -114,7 +82,7 @@ def _sniff_text(path: Path) -> tuple[str, str]:
     else:
         if head.startswith(b"PK\x03\x04") or head.startswith(b"\xd0\xcf\x11\xe0"):
             raise InputFormatError(
-                f"{_label(path)}: looks like an Excel or zip file, not CSV; save it as .xlsx "
+                f"{path.name}: looks like an Excel or zip file, not CSV; save it as .xlsx "
                 "or export it as CSV"
             )
         # A few NUL bytes or control codes in text are tolerated (NULs are dropped); text is
@@ -124,7 +92,7 @@ def _sniff_text(path: Path) -> tuple[str, str]:
         controls = sum(1 for b in head if b < 9 or 13 < b < 32)
         if nul_share > 0.1 or (controls > 16 and controls / len(head) > 0.05):
             raise InputFormatError(
-                f"{_label(path)}: looks like binary data, not text; export the report as CSV "
+                f"{path.name}: looks like binary data, not text; export the report as CSV "
                 "(UTF-8 or Windows-1252)"
             )
         encoding = "utf-8-sig"
@@ -214,10 +182,10 @@ def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[list[str], i
                 blank += 1
         except csv.Error:
             raise InputFormatError(
-                f"{_label(path)}: cannot read the header row (an unclosed quote?); fix the first "
+                f"{path.name}: cannot read the header row (an unclosed quote?); fix the first "
                 "line of the file"
             ) from None
-    raise InputFormatError(f"{_label(path)}: the file has no header row")
+    raise InputFormatError(f"{path.name}: the file has no header row")
 
 
 def _parser_message(path: Path, exc: Exception) -> InputFormatError:
@@ -226,19 +194,19 @@ def _parser_message(path: Path, exc: Exception) -> InputFormatError:
     if match:
         expected, line, saw = match.groups()
         return InputFormatError(
-            f"{_label(path)}: line {line} has {saw} fields but the header has {expected}; "
+            f"{path.name}: line {line} has {saw} fields but the header has {expected}; "
             "quote text that contains the delimiter, or fix that row"
         )
     if "EOF inside string" in text or "EOF" in text:
         line = re.search(r"line (\d+)", text)
         where = f" starting at line {line.group(1)}" if line else ""
         return InputFormatError(
-            f"{_label(path)}: a quoted field{where} is never closed; fix the quotes in that row"
+            f"{path.name}: a quoted field{where} is never closed; fix the quotes in that row"
         )
-    return InputFormatError(f"{_label(path)}: cannot parse the CSV ({type(exc).__name__})")
+    return InputFormatError(f"{path.name}: cannot parse the CSV ({type(exc).__name__})")
 
 
-class Table:
+class TableReader:
     """A table being read in chunks: its header, its chunks and how far reading has got.
 
     Attributes
@@ -246,6 +214,8 @@ class Table:
     path : Path
     columns : list of str
         Column names exactly as in the file header (duplicates kept).
+    rows_read : int
+        Data rows yielded so far (counted here, independently of any writer).
     """
 
     def __init__(self, path: Path, columns: list[str], chunks, size: int):
@@ -254,9 +224,12 @@ class Table:
         self._chunks = chunks
         self._size = max(size, 1)
         self.done = 0  # bytes (text files) or rows (others) consumed so far
+        self.rows_read = 0  # data rows yielded so far
 
     def __iter__(self):
-        return self._chunks(self)
+        for chunk in self._chunks(self):
+            self.rows_read += len(chunk)
+            yield chunk
 
     @property
     def total(self) -> int:
@@ -266,7 +239,7 @@ class Table:
 
 def iter_table(
     path: str | os.PathLike, *, chunk_size: int = 10_000, sheet: str | int | None = None
-) -> Table:
+) -> TableReader:
     """Open a table for reading in chunks of rows, every cell as text.
 
     Parameters
@@ -280,7 +253,7 @@ def iter_table(
 
     Returns
     -------
-    Table
+    TableReader
         ``table.columns`` is the header as written in the file; iterating gives DataFrames with
         unique column names (duplicates get ``.1``, ``.2`` suffixes), in order, with a running
         integer index.
@@ -305,13 +278,13 @@ def iter_table(
     return _iter_jsonl(path, chunk_size)
 
 
-def _iter_csv(path: Path, chunk_size: int) -> Table:
+def _iter_csv(path: Path, chunk_size: int) -> TableReader:
     import pandas as pd
 
     encoding, delimiter = _sniff_text(path)
     columns, blank_lines = _csv_header(path, encoding, delimiter)
     if not any(columns):
-        raise InputFormatError(f"{_label(path)}: the header row is empty")
+        raise InputFormatError(f"{path.name}: the header row is empty")
     unique = _unique_names(columns)
 
     def chunks(table):
@@ -342,7 +315,7 @@ def _iter_csv(path: Path, chunk_size: int) -> Table:
                         first = False
                     if chunk.shape[1] != len(unique):
                         raise InputFormatError(
-                            f"{_label(path)}: rows have {chunk.shape[1]} fields but the header "
+                            f"{path.name}: rows have {chunk.shape[1]} fields but the header "
                             f"has {len(unique)}; fix the header row"
                         )
                     chunk.columns = unique
@@ -358,9 +331,9 @@ def _iter_csv(path: Path, chunk_size: int) -> Table:
                     raise KeyboardInterrupt from None
                 raise _parser_message(path, exc) from None
         if rows == 0:
-            raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
+            raise InputFormatError(f"{path.name}: the file has a header but no data rows")
 
-    return Table(path, columns, chunks, path.stat().st_size)
+    return TableReader(path, columns, chunks, path.stat().st_size)
 
 
 def _unique_names(columns: list[str]) -> list[str]:
@@ -382,7 +355,7 @@ def _unique_names(columns: list[str]) -> list[str]:
     return unique
 
 
-def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
+def _iter_excel(path: Path, chunk_size: int, sheet) -> TableReader:
     """Stream an .xlsx sheet (openpyxl read-only mode): memory does not grow with its size."""
     import itertools
 
@@ -393,11 +366,12 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many types on corrupt files
         raise InputFormatError(
-            f"{_label(path)}: cannot read the Excel file; is it a real .xlsx?"
+            f"{path.name}: cannot read the Excel file; is it a real .xlsx?"
         ) from None
     try:
         if sheet is None:
-            ws = book.worksheets[0]
+            visible = [w for w in book.worksheets if w.sheet_state == "visible"]
+            ws = (visible or book.worksheets)[0]
         elif isinstance(sheet, int) or str(sheet).isdigit():
             ws = book.worksheets[int(sheet)]
         else:
@@ -405,13 +379,13 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
     except (KeyError, IndexError):
         book.close()
         raise InputFormatError(
-            f"{_label(path)}: no sheet {sheet!r}; sheets are: {', '.join(book.sheetnames)}"
+            f"{path.name}: no sheet {shown(sheet)}; sheets are: {column_list(book.sheetnames)}"
         ) from None
     rows = (row for row in ws.iter_rows(values_only=True) if any(not _blank(v) for v in row))
     top = list(itertools.islice(rows, 15))
     if not top:
         book.close()
-        raise InputFormatError(f"{_label(path)}: the sheet is empty")
+        raise InputFormatError(f"{path.name}: the sheet is empty")
     header_at = _find_header_row(top)
     header = list(top[header_at])
     while header and _blank(header[-1]):
@@ -423,7 +397,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
     first = top[header_at + 1 :]
     if not first:
         book.close()
-        raise InputFormatError(f"{_label(path)}: the file has a header but no data rows")
+        raise InputFormatError(f"{path.name}: the file has a header but no data rows")
 
     def chunks(table):
         done = 0
@@ -437,7 +411,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
                 for offset, row in enumerate(block):
                     if any(not _blank(v) for v in row[width:]):
                         raise InputFormatError(
-                            f"{_label(path)}: data row {done + offset + 1} has values to the right "
+                            f"{path.name}: data row {done + offset + 1} has values to the right "
                             "of the last named column; name that column in the header"
                         )
                     cells.append(
@@ -450,7 +424,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> Table:
         finally:
             book.close()
 
-    return Table(path, columns, chunks, max(ws.max_row or 1, 1))
+    return TableReader(path, columns, chunks, max(ws.max_row or 1, 1))
 
 
 def _blank(value) -> bool:
@@ -483,7 +457,7 @@ def _find_header_row(rows: list) -> int:
     return 0
 
 
-def _iter_parquet(path: Path, chunk_size: int) -> Table:
+def _iter_parquet(path: Path, chunk_size: int) -> TableReader:
     import pandas as pd
 
     try:
@@ -491,11 +465,11 @@ def _iter_parquet(path: Path, chunk_size: int) -> Table:
 
         parquet = pq.ParquetFile(path)
     except Exception:
-        raise InputFormatError(f"{_label(path)}: cannot read the Parquet file") from None
+        raise InputFormatError(f"{path.name}: cannot read the Parquet file") from None
     columns = list(parquet.schema_arrow.names)
     total = parquet.metadata.num_rows
     if total == 0:
-        raise InputFormatError(f"{_label(path)}: the file has no data rows")
+        raise InputFormatError(f"{path.name}: the file has no data rows")
 
     def chunks(table):
         rows = 0
@@ -509,10 +483,10 @@ def _iter_parquet(path: Path, chunk_size: int) -> Table:
             table.done = rows
             yield frame
 
-    return Table(path, columns, chunks, total)
+    return TableReader(path, columns, chunks, total)
 
 
-def _iter_jsonl(path: Path, chunk_size: int) -> Table:
+def _iter_jsonl(path: Path, chunk_size: int) -> TableReader:
     """JSON Lines in two passes: check every line and collect the keys, then stream chunks."""
     import json
 
@@ -527,11 +501,11 @@ def _iter_jsonl(path: Path, chunk_size: int) -> Table:
                     record = json.loads(line)
                 except json.JSONDecodeError:
                     raise InputFormatError(
-                        f"{_label(path)}: line {number} is not valid JSON; each line must be one "
+                        f"{path.name}: line {number} is not valid JSON; each line must be one "
                         "object"
                     ) from None
                 if not isinstance(record, dict):
-                    raise InputFormatError(f"{_label(path)}: line {number} is not a JSON object")
+                    raise InputFormatError(f"{path.name}: line {number} is not a JSON object")
                 yield record
 
     keys: dict = {}
@@ -540,7 +514,7 @@ def _iter_jsonl(path: Path, chunk_size: int) -> Table:
         keys.update(dict.fromkeys(record))
         total += 1
     if not total:
-        raise InputFormatError(f"{_label(path)}: the file has no records")
+        raise InputFormatError(f"{path.name}: the file has no records")
     columns = [str(k) for k in keys]
 
     def text(value) -> str:
@@ -565,7 +539,7 @@ def _iter_jsonl(path: Path, chunk_size: int) -> Table:
             table.done = done + len(block)
             yield pd.DataFrame(block, columns=columns, index=range(done, done + len(block)))
 
-    return Table(path, columns, chunks, total)
+    return TableReader(path, columns, chunks, total)
 
 
 def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
@@ -602,321 +576,3 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     frame.index = range(len(frame))
     return frame
-
-
-def find_text_column(
-    columns: list[str], requested: str | None = None, *, source: str = "input"
-) -> str:
-    """Choose the free-text column.
-
-    Parameters
-    ----------
-    columns : list of str
-        Column names of the input.
-    requested : str, optional
-        A name given by the user (``--text-col``); matched exactly, then ignoring case.
-    source : str
-        The file name, for messages.
-
-    Returns
-    -------
-    str
-
-    Raises
-    ------
-    DataValidationError
-        If the requested column is absent or no known column is found; the message lists the
-        columns seen.
-
-    Examples
-    --------
-    >>> find_text_column(["Ref", "Date", "Describe what happened"])
-    'Describe what happened'
-    >>> find_text_column(["IN01", "IN07"])
-    'IN07'
-    """
-    if requested is not None:
-        if requested in columns:
-            return requested
-        folded = {c.casefold(): c for c in columns}
-        if requested.casefold() in folded:
-            return folded[requested.casefold()]
-        raise DataValidationError(
-            f"{source}: no column named '{_shown(requested)}'; columns are: {_column_list(columns)}"
-        )
-    keyed = {_key(c): c for c in reversed(columns)}
-    for candidate in TEXT_COLUMN_CANDIDATES:
-        if _key(candidate) in keyed:
-            return keyed[_key(candidate)]
-    for column in columns:
-        key = _key(column)
-        if _looks_like_data(column):
-            continue
-        if "describe" in key or "description" in key or "whathappened" in key:
-            return column
-    if sum(_looks_like_data(c) for c in columns):
-        raise DataValidationError(
-            f"{source}: the first row looks like report text, not a header; add a header row "
-            "naming the columns"
-        )
-    raise DataValidationError(
-        f"{source}: cannot tell which column holds the report text; pass --text-col. "
-        f"Columns are: {_column_list(columns)}"
-    )
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", str(name).casefold())
-
-
-def _looks_like_data(name) -> bool:
-    """A header cell that reads like a report (long, many words) rather than a column name."""
-    name = str(name)
-    return len(name) > 60 or len(name.split()) > 7 or bool(re.search(r"\d{6,}", name))
-
-
-def _shown(name) -> str:
-    """A column name safe to print: names that look like report text are not shown."""
-    return "(long text, not shown)" if _looks_like_data(name) else str(name)
-
-
-def _column_list(columns: list[str], limit: int = 30) -> str:
-    shown = ", ".join(repr(_shown(c)) for c in columns[:limit])
-    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "")
-
-
-def neutralise_formula(value: str) -> str:
-    """Make a cell safe to open in a spreadsheet (OWASP CSV-injection advice).
-
-    Text starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return is prefixed with a single
-    quote so Excel shows it as text instead of running it. Plain numbers such as ``-3.5`` are
-    left alone.
-
-    Examples
-    --------
-    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> neutralise_formula("-2.5")
-    '-2.5'
-    >>> neutralise_formula("pt fell")
-    'pt fell'
-    """
-    if value and value.startswith(_FORMULA_START) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
-
-
-def check_not_same_file(input_path: str | os.PathLike, output_path: str | os.PathLike) -> None:
-    """Refuse to write over the input file.
-
-    Raises
-    ------
-    DataValidationError
-        If both paths name the same file.
-    """
-    out = Path(output_path)
-    inp = Path(input_path)
-    same = out.resolve() == inp.resolve()
-    if not same and out.exists() and inp.exists():
-        same = os.path.samefile(out, inp)
-    if same:
-        raise DataValidationError(
-            f"{out.name}: the output would overwrite the input; choose another output path"
-        )
-
-
-@contextlib.contextmanager
-def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; move it into place only on success.
-
-    On any error (or Ctrl-C) the temporary file is removed and ``target`` is untouched.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "out.txt"
-    >>> with atomic_path(out) as tmp:
-    ...     _ = tmp.write_text("done")
-    >>> out.read_text()
-    'done'
-    """
-    target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.exists():
-        raise DataValidationError(f"{target}: the folder {folder} does not exist")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        if target.exists():
-            try:
-                os.chmod(tmp, target.stat().st_mode & 0o777)
-            except OSError:
-                pass
-        else:
-            os.chmod(tmp, 0o644 & ~_umask())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
-
-
-def format_rows(frame, fmt: str, *, neutralise: bool = True) -> str:
-    """The rows of ``frame`` as CSV (CRLF, no header) or JSON Lines text.
-
-    Kept apart from :class:`TableWriter` so worker processes can format their own chunks.
-    In CSV, booleans are written ``true``/``false`` and, with ``neutralise``, cells a
-    spreadsheet would run as formulas are neutralised (:func:`neutralise_formula`).
-    """
-    import pandas as pd
-
-    if fmt == "jsonl":
-        # pandas ends JSON Lines output with a newline.
-        if not len(frame):
-            return ""
-        return frame.to_json(orient="records", lines=True, force_ascii=False, double_precision=6)
-    frame = frame.copy()
-    for column in frame.columns:
-        series = frame[column]
-        if pd.api.types.is_bool_dtype(series):
-            frame[column] = series.map({True: "true", False: "false"})
-        elif neutralise and (
-            pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
-        ):
-            text = series.astype(str)
-            risky = text.str.match(r"[=+\-@\t\r]", na=False)
-            if risky.any():
-                frame[column] = series.where(~risky, text.map(neutralise_formula))
-    # CRLF line ends also make the csv writer quote a bare CR inside a cell.
-    return frame.to_csv(header=False, index=False, lineterminator="\r\n")
-
-
-class TableWriter:
-    """Write DataFrame chunks to one CSV, Parquet or JSON Lines file (or CSV to a stream).
-
-    Parameters
-    ----------
-    target : path-like or file object
-        A path (written atomically: nothing appears there until :meth:`close` succeeds) or an
-        open text stream such as ``sys.stdout`` (CSV only).
-    fmt : {"csv", "parquet", "jsonl"}
-    header : list of str, optional
-        Column names to write in a CSV header, for example an input header with duplicate names
-        that the DataFrames had to make unique.
-    neutralise : bool, default=True
-        In CSV, neutralise cells a spreadsheet would run as formulas (:func:`neutralise_formula`).
-
-    Examples
-    --------
-    >>> import pandas as pd, tempfile, pathlib
-    >>> out = pathlib.Path(tempfile.mkdtemp()) / "o.csv"
-    >>> with TableWriter(out, "csv") as w:
-    ...     w.write(pd.DataFrame({"a": ["=1+1", "x"], "ok": [True, False]}))
-    >>> out.read_bytes()
-    b"\\xef\\xbb\\xbfa,ok\\r\\n'=1+1,true\\r\\nx,false\\r\\n"
-    """
-
-    def __init__(self, target, fmt: str, *, header: list[str] | None = None, neutralise=True):
-        if fmt not in OUTPUT_FORMATS:
-            raise DataValidationError(
-                f"unknown output format '{fmt}'; use {', '.join(OUTPUT_FORMATS)}"
-            )
-        self.fmt = fmt
-        self.header = header
-        self.neutralise = neutralise
-        self._stream = None
-        self._atomic = None
-        self._parquet = None
-        self._started = False
-        if hasattr(target, "write"):
-            if fmt != "csv":
-                raise DataValidationError(
-                    f"{fmt} output needs a file path (-o); only CSV goes to stdout"
-                )
-            self._stream = target
-        else:
-            self._atomic = atomic_path(target)
-            self._tmp = self._atomic.__enter__()
-            if fmt != "parquet":
-                encoding = "utf-8-sig" if fmt == "csv" else "utf-8"
-                self._stream = open(self._tmp, "w", encoding=encoding, newline="")
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, exc_type, exc, tb):
-        if exc_type is None:
-            self.close()
-        else:
-            self.abort(exc_type, exc, tb)
-        return False
-
-    def write(self, frame) -> None:
-        """Append the rows of ``frame`` (a DataFrame, or text from :func:`format_rows`)."""
-        text = isinstance(frame, str)
-        if self.fmt == "parquet":
-            self._write_parquet(frame)
-        else:
-            if not self._started and self.fmt == "csv":
-                names = self.header if self.header is not None or text else list(frame.columns)
-                csv.writer(self._stream, lineterminator="\r\n").writerow(map(str, names))
-            self._stream.write(
-                frame if text else format_rows(frame, self.fmt, neutralise=self.neutralise)
-            )
-        self._started = True
-
-    def _write_parquet(self, frame) -> None:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
-        else:
-            table = table.cast(self._parquet.schema)
-        self._parquet.write_table(table)
-
-    def close(self) -> None:
-        """Finish the file and move it into place."""
-        if self._parquet is not None:
-            self._parquet.close()
-        if self._atomic is not None:
-            if self._stream is not None:
-                self._stream.close()
-            self._atomic.__exit__(None, None, None)
-            self._atomic = None
-        elif self._stream is not None:
-            self._stream.flush()
-
-    def abort(self, exc_type=None, exc=None, tb=None) -> None:
-        """Drop the partial output: the target path is left as it was."""
-        try:
-            if self._parquet is not None:
-                self._parquet.close()
-            if self._atomic is not None and self._stream is not None:
-                self._stream.close()
-        finally:
-            if self._atomic is not None:
-                atomic, self._atomic = self._atomic, None
-                with contextlib.suppress(BaseException):
-                    atomic.__exit__(exc_type or RuntimeError, exc or RuntimeError(), tb)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from enum import Enum
 from pathlib import Path
 
 from safetylens.exceptions import DataValidationError
@@ -15,8 +16,10 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
     Rows whose text is blank are refused (a labelled corpus should not have them), and so are
     unknown label names, with the 1-based data row number.
     """
-    from safetylens.io import find_text_column, read_table
-    from safetylens.model import labels_to_indicator
+    from safetylens._classify import find_text_column
+    from safetylens._model import labels_to_indicator
+    from safetylens._names import column_list
+    from safetylens._readers import read_table
 
     path = Path(path)
     frame = read_table(path)
@@ -25,7 +28,7 @@ def read_labelled(path, *, text_col=None, labels_col="labels"):
     if labels_col not in frame.columns:
         raise DataValidationError(
             f"{path.name}: no labels column '{labels_col}'; pass --labels-col. Columns are: "
-            + ", ".join(repr(c) for c in columns[:30])
+            + column_list(columns)
         )
     texts = frame[column].tolist()
     blank = [i + 1 for i, t in enumerate(texts) if not str(t).strip()]
@@ -57,10 +60,27 @@ def data_hash(texts, Y) -> str:
     return digest.hexdigest()
 
 
+class Backend(str, Enum):
+    """The kinds of model ``safetylens train`` fits."""
+
+    tfidf = "tfidf"
+    transformer = "transformer"
+
+
 def train_model(
-    data, output, *, text_col=None, labels_col="labels", seed=0, cv=5, test=None, params=None
+    data,
+    output,
+    *,
+    backend=Backend.tfidf,
+    text_col=None,
+    labels_col="labels",
+    seed=0,
+    cv=5,
+    test=None,
+    params=None,
+    progress=None,
 ) -> dict:
-    """Fit an :class:`~safetylens.model.IncidentClassifier` on a labelled file and save it.
+    """Fit a classifier on labelled files and save it with its card.
 
     Parameters
     ----------
@@ -68,14 +88,21 @@ def train_model(
         Labelled reports (text column and ``labels_col``); several files are concatenated.
     output : path-like
         Model folder to write.
+    backend : {"tfidf", "transformer"}, default="tfidf"
+        ``tfidf`` fits :class:`~safetylens._model.IncidentClassifier` (minutes);
+        ``transformer`` fine-tunes :class:`~safetylens._encoder.EncoderClassifier` (tens of
+        minutes on a laptop CPU; needs the ``train`` extra).
     seed : int, default=0
-        Seed of the cross-validation splits.
+        Seed of the cross-validation or validation split (and, for the encoder, of training).
     cv : int, default=5
-        Folds used to tune the decision thresholds.
-    test : path-like, optional
+        Folds used to tune the decision thresholds (``tfidf`` only; the encoder tunes them on
+        held-out validation reports).
+    test : path-like or list of path-like, optional
         Held-out labelled reports; their metrics are stored in the card as ``test_metrics``.
     params : dict, optional
-        Extra :class:`~safetylens.model.IncidentClassifier` parameters.
+        Extra parameters of the estimator.
+    progress : callable, optional
+        Called as ``progress(done, total, what)`` as training goes.
 
     Returns
     -------
@@ -84,18 +111,39 @@ def train_model(
     """
     import numpy as np
 
-    from safetylens.evaluate import score
-    from safetylens.model import IncidentClassifier
-    from safetylens.modelcard import save_model
+    from safetylens._metrics import score
+    from safetylens._modelcard import save_model
 
+    try:
+        backend = Backend(getattr(backend, "value", backend))
+    except ValueError:
+        raise DataValidationError(
+            f"unknown backend {backend!r}; use one of {', '.join(b.value for b in Backend)}"
+        ) from None
     paths = [Path(p) for p in (data if isinstance(data, (list, tuple)) else [data])]
     if not paths:
         raise DataValidationError("no training data given")
     parts = [read_labelled(p, text_col=text_col, labels_col=labels_col) for p in paths]
     texts = [t for part in parts for t in part[0]]
     Y = np.vstack([part[1] for part in parts])
-    model = IncidentClassifier(threshold_cv=cv, random_state=seed, **(params or {}))
-    model.fit(texts, Y)
+    if backend is Backend.tfidf:
+        from safetylens._model import IncidentClassifier
+
+        model = IncidentClassifier(threshold_cv=cv, random_state=seed, **(params or {}))
+        model.fit(
+            texts,
+            Y,
+            progress=None if progress is None else (lambda d, t: progress(d, t, "folds")),
+        )
+    else:
+        from safetylens._encoder import EncoderClassifier
+
+        model = EncoderClassifier(random_state=seed, **(params or {}))
+        model.fit(
+            texts,
+            Y,
+            progress=None if progress is None else (lambda s, t, e, loss: progress(s, t, "steps")),
+        )
     card = {
         "training_data": {
             "name": ", ".join(p.name for p in paths),
@@ -108,22 +156,29 @@ def train_model(
         "seed": seed,
     }
     if test is not None:
-        test = Path(test)
-        test_texts, test_Y, _ = read_labelled(test, text_col=text_col, labels_col=labels_col)
-        card["test_data"] = {
-            "name": test.name,
-            "n_reports": len(test_texts),
-            "sha256": data_hash(test_texts, test_Y),
-        }
-        card["test_metrics"] = score(test_Y, model.predict(test_texts))
+        tests = [Path(t) for t in (test if isinstance(test, (list, tuple)) else [test])]
+        card["test_data"], card["test_metrics"] = [], {}
+        for path in tests:
+            test_texts, test_Y, _ = read_labelled(path, text_col=text_col, labels_col=labels_col)
+            card["test_data"].append(
+                {
+                    "name": path.name,
+                    "n_reports": len(test_texts),
+                    "sha256": data_hash(test_texts, test_Y),
+                }
+            )
+            card["test_metrics"][path.name] = score(test_Y, model.predict(test_texts))
     return save_model(model, output, card=card)
 
 
 def evaluate_file(data, model_dir=None, *, text_col=None, labels_col="labels", trust=False) -> dict:
-    """Score a model folder (default: the shipped model) on a labelled file; see :func:`score`."""
-    from safetylens.evaluate import score
-    from safetylens.modelcard import load_model
+    """Score a model (``"accurate"``, the default, ``"fast"`` or a folder) on a labelled file.
 
-    model, _ = load_model(model_dir, trust=trust)
+    Returns the metrics of :func:`safetylens._metrics.score`.
+    """
+    from safetylens._metrics import score
+    from safetylens._modelcard import load_model
+
+    model = load_model(model_dir, trust=trust)
     texts, Y, _ = read_labelled(data, text_col=text_col, labels_col=labels_col)
     return score(Y, model.predict(texts))

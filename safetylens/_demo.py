@@ -26,8 +26,10 @@ MODEL_OPTIONS = {
 """The analysis the demo runs, chosen before looking at the data."""
 
 
-def run_demo(output_dir: str | Path) -> Iterator[str]:
+def run_demo(output_dir: str | Path, *, model=None) -> Iterator[str]:
     """Classify the sample export and run the ITS per site; yield one progress line per step.
+
+    ``model`` is ``"accurate"`` (the default), ``"fast"`` or a model folder.
 
     Writes into ``output_dir``: ``classified_incidents.csv``, ``its_results.csv``,
     ``its_results.json``, one PNG per analysis and ``report.html``.
@@ -36,16 +38,18 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
 
     import pandas as pd
 
+    from safetylens._classify import classify_file
+    from safetylens._readers import read_table
     from safetylens._resources import sample_data_dir
-    from safetylens.classify import classify_file
-    from safetylens.io import read_table
     from safetylens.its import read_rollouts, run_analyses, write_outputs
 
     data = sample_data_dir()
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     classified = folder / "classified_incidents.csv"
-    summary = classify_file(data / "demo_incidents.csv", classified, text_col="description")
+    summary = classify_file(
+        data / "demo_incidents.csv", classified, text_col="description", model=model
+    )
     yield f"classified {data / 'demo_incidents.csv'}: {summary.line()}"
 
     incidents = read_table(classified)
@@ -56,7 +60,7 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
     results = []
     for site, go_live in rollouts.items():
         rows = incidents[incidents["site"] == site].copy()
-        linked = rows["labels"].str.len() > 0
+        linked = rows["information_linked"].str.lower() == "true"
         rows["incidents"] = [f"{site}: {LINKED if x else NOT_LINKED}" for x in linked]
         site_beds = beds.loc[beds["site"] == site, ["month", "occupied_bed_days"]]
         # Both series of a site share its bed days: say so with a group column.

@@ -13,9 +13,9 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from safetylens._text import NEG_PREFIX
 from safetylens.exceptions import DataValidationError
 from safetylens.taxonomy import LABELS, parse_labels
-from safetylens.text import NEG_PREFIX
 
 
 def labels_to_indicator(y) -> np.ndarray:
@@ -120,7 +120,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.pipeline import FeatureUnion, Pipeline
         from sklearn.svm import LinearSVC
 
-        from safetylens.text import TextNormalizer
+        from safetylens._text import TextNormalizer
 
         features = [
             (
@@ -182,7 +182,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
                 f"Got {self.review_margin!r} instead."
             )
 
-    def fit(self, X, y):
+    def fit(self, X, y, *, progress=None):
         """Fit the pipeline and tune per-label thresholds by cross-validation.
 
         Parameters
@@ -190,12 +190,16 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         X : sequence of str
             Report texts.
         y : sequence of label lists, ``"a;b"`` strings, or an (n, 7) indicator array
+        progress : callable, optional
+            Called as ``progress(done, total)`` after each cross-validation fold and after the
+            final fit (``total`` is ``threshold_cv + 1``).
 
         Returns
         -------
         self
         """
-        from sklearn.model_selection import KFold, cross_val_predict
+        from sklearn.base import clone
+        from sklearn.model_selection import KFold
 
         self._validate_params()
         texts = _as_texts(X)
@@ -210,12 +214,21 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
                 f"each label needs at least {need} positive training reports; too few for {short}"
             )
         folds = KFold(self.threshold_cv, shuffle=True, random_state=self.random_state)
-        oof = cross_val_predict(self._build_pipeline(), texts, Y, cv=folds, method="predict_proba")
-        self.thresholds_, f1s = _tune_thresholds(Y, oof)
+        oof = np.zeros(Y.shape, dtype=float)
+        template = self._build_pipeline()
+        total = self.threshold_cv + 1
+        for done, (train, test) in enumerate(folds.split(texts), start=1):
+            fold = clone(template).fit([texts[i] for i in train], Y[train])
+            oof[test] = fold.predict_proba([texts[i] for i in test])
+            if progress is not None:
+                progress(done, total)
+        self.thresholds_, f1s = tune_thresholds(Y, oof)
         self.cv_scores_ = {label: round(float(f), 4) for label, f in zip(LABELS, f1s, strict=True)}
         self.pipeline_ = self._build_pipeline().fit(texts, Y)
         self._shrink()
         self.classes_ = np.array(LABELS)
+        if progress is not None:
+            progress(total, total)
         return self
 
     def _shrink(self) -> None:
@@ -232,6 +245,37 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         if not texts:
             return np.zeros((0, len(LABELS)))
         return self.pipeline_.predict_proba(texts)
+
+    def predict_proba_readable(self, X) -> np.ndarray:
+        """Like :meth:`predict_proba`, with NaN rows for texts that have no words to read.
+
+        A text has no words to read when normalising leaves nothing (only symbols, emoji or
+        another script) or only a placeholder such as "n/a". Each text is normalised once.
+        """
+        check_is_fitted(self, "pipeline_")
+        texts = _as_texts(X)
+        normaliser = self.pipeline_.named_steps["normalise"]
+        normalised = normaliser.transform(texts) if texts else []
+        null = self._null_features()
+        readable = np.fromiter(
+            (bool(f) and f not in null for f in normalised), dtype=bool, count=len(texts)
+        )
+        proba = np.full((len(texts), len(LABELS)), np.nan)
+        if readable.any():
+            rest = self.pipeline_[1:]  # the text is normalised already
+            proba[readable] = rest.predict_proba(
+                [f for f, r in zip(normalised, readable, strict=True) if r]
+            )
+        return proba
+
+    def _null_features(self) -> frozenset:
+        null = getattr(self, "_null_features_", None)
+        if null is None:
+            from safetylens._classify import NULL_TEXTS
+
+            normaliser = self.pipeline_.named_steps["normalise"]
+            null = self._null_features_ = frozenset(normaliser.transform(list(NULL_TEXTS)))
+        return null
 
     def predict(self, X) -> np.ndarray:
         """0/1 indicator matrix, shape (n, 7): probability at or above each label's threshold."""
@@ -309,6 +353,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_word_weights_", None)
+        state.pop("_null_features_", None)
         return state
 
 
@@ -333,8 +378,11 @@ def _grams(pairs: list[tuple[str, str]], ngram_range) -> list[tuple[str, str]]:
     return out
 
 
-def _tune_thresholds(Y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, list[float]]:
-    """Choose each label's threshold to maximise out-of-fold F1 (ties: the one nearest 0.5)."""
+def tune_thresholds(Y: np.ndarray, proba: np.ndarray) -> tuple[np.ndarray, list[float]]:
+    """Choose each label's threshold to maximise held-out F1 (ties: the one nearest 0.5).
+
+    ``proba`` must come from reports the model did not train on (out-of-fold or validation).
+    """
     from sklearn.metrics import f1_score
 
     grid = np.round(np.arange(0.10, 0.905, 0.025), 3)

@@ -13,6 +13,7 @@ import typer
 
 from safetylens._cliutil import guard, info
 from safetylens.cli_its import its
+from safetylens.cli_review import review_app
 
 app = typer.Typer(
     name="safetylens",
@@ -28,6 +29,7 @@ model_app = typer.Typer(
     help="Inspect models.", no_args_is_help=True, pretty_exceptions_show_locals=False
 )
 app.add_typer(model_app, name="model")
+app.add_typer(review_app, name="review")
 
 TEXT_COL = typer.Option(
     None,

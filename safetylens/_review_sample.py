@@ -47,8 +47,8 @@ class SampleResult:
             out.append(f"{self.n_random} drawn at random, {self.n_uncertain} nearest a threshold")
         if len(self.strata) > 1:
             out.append(
-                "per stratum: " + ", ".join(f"{k} {n}/{size}" for k, (n, size) in
-                                            self.strata.items())
+                "per stratum: "
+                + ", ".join(f"{k} {n}/{size}" for k, (n, size) in self.strata.items())
             )
         return out
 
@@ -140,8 +140,11 @@ def sample_review(
     others = [c for c in columns if c not in (*CLASSIFY_COLUMNS, "needs_review", "evidence")]
     text_col = deps.find_text_column(others, text_col, source=classified.name)
     recorded = []
-    for option, names in (("--id-col", [id_col] if id_col else []), ("--strata", strata),
-                          ("--keep", keep)):
+    for option, names in (
+        ("--id-col", [id_col] if id_col else []),
+        ("--strata", strata),
+        ("--keep", keep),
+    ):
         for name in names:
             if name not in columns:
                 raise DataValidationError(
@@ -174,9 +177,11 @@ def sample_review(
                 "sample from the output of one model"
             )
     thresholds = np.array([float(card["thresholds"][label]) for label in LABELS])
-    if strategy != "random" and sha_source == "classified file" and model_sha != card[
-        "model_sha256"
-    ]:
+    if (
+        strategy != "random"
+        and sha_source == "classified file"
+        and model_sha != card["model_sha256"]
+    ):
         warnings.warn(
             "the file was classified by another model than --model; the thresholds used to find "
             "uncertain reports come from --model. Pass the model that classified it.",
@@ -230,8 +235,10 @@ def sample_review(
     if not blind:
         review["model_labels"] = model_labels
 
-    counts = design[design["part"] == "random"].groupby("stratum").agg(
-        n=("row", "size"), size=("stratum_size", "first")
+    counts = (
+        design[design["part"] == "random"]
+        .groupby("stratum")
+        .agg(n=("row", "size"), size=("stratum_size", "first"))
     )
     strata_sizes = {k: (int(v["n"]), int(v["size"])) for k, v in counts.iterrows()}
     all_strata = sorted(set(pool["stratum"]))

@@ -92,8 +92,9 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
             )
         notes = [f"{path.name}: no design found; every reviewed report weighs 1"]
         warnings.warn(notes[0], ReviewWarning, stacklevel=2)
-        table = sheet.assign(reviewed=reviewed_flags.to_numpy(), part="unknown", weight=1.0,
-                             stratum="all")
+        table = sheet.assign(
+            reviewed=reviewed_flags.to_numpy(), part="unknown", weight=1.0, stratum="all"
+        )
         model = pd.DataFrame(False, index=table.index, columns=list(LABELS))
         return Reviewed(table, truth, model, {}, [], [], path.name, notes)
 
@@ -122,18 +123,21 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
     truth = truth.set_axis(sheet["row"].to_numpy()).reindex(left["row"]).fillna(False)
     truth = truth.astype(bool).reset_index(drop=True)
     model = pd.DataFrame(
-        {
-            label: [label in str(v).split(";") for v in left["model_labels"]]
-            for label in LABELS
-        }
+        {label: [label in str(v).split(";") for v in left["model_labels"]] for label in LABELS}
     )
     reviewed = Reviewed(left, truth, model, found.metadata, found.user_columns, extra, path.name)
     if missing_rows:
-        _warn(reviewed, f"{missing_rows} sampled rows are missing from the Review sheet; "
-              "they count as not reviewed")
+        _warn(
+            reviewed,
+            f"{missing_rows} sampled rows are missing from the Review sheet; "
+            "they count as not reviewed",
+        )
     if labelled_not_reviewed:
-        _warn(reviewed, f"{labelled_not_reviewed} rows have labels but reviewed is not yes; "
-              "they are not counted (put yes in reviewed when a row is finished)")
+        _warn(
+            reviewed,
+            f"{labelled_not_reviewed} rows have labels but reviewed is not yes; "
+            "they are not counted (put yes in reviewed when a row is finished)",
+        )
     # Design weights, adjusted for the reports reviewed in each stratum.
     random_part = left["part"] == "random"
     done = left[random_part & left["reviewed"]].groupby("stratum").size()
@@ -276,8 +280,8 @@ def _figures(reviewed: Reviewed, mask, *, seed: int, n_boot: int) -> dict:
             seed=seed,
         )
         out["per_label"] = {
-            label: _metric_block(row) for label, row in zip(LABELS, result["per_label"],
-                                                            strict=True)
+            label: _metric_block(row)
+            for label, row in zip(LABELS, result["per_label"], strict=True)
         }
         out["macro_f1"] = _r(result["macro_f1"])
         out["macro_f1_ci"] = _ci(result["macro_f1_ci"])
@@ -313,14 +317,23 @@ def _figures(reviewed: Reviewed, mask, *, seed: int, n_boot: int) -> dict:
             )
     else:
         empty = {
-            "precision": None, "precision_ci": None, "recall": None, "recall_ci": None,
-            "f1": None, "f1_ci": None,
+            "precision": None,
+            "precision_ci": None,
+            "recall": None,
+            "recall_ci": None,
+            "f1": None,
+            "f1_ci": None,
         }
-        agree = agreement(reviewed.truth.to_numpy()[uncertain_rows],
-                          reviewed.model.to_numpy()[uncertain_rows])
+        agree = agreement(
+            reviewed.truth.to_numpy()[uncertain_rows], reviewed.model.to_numpy()[uncertain_rows]
+        )
         out["per_label"] = {
-            label: {**empty, "support": a["reviewer_yes"], "agreement": _r(a["agreement"]),
-                    "agreement_ci": _ci(a["agreement_ci"])}
+            label: {
+                **empty,
+                "support": a["reviewer_yes"],
+                "agreement": _r(a["agreement"]),
+                "agreement_ci": _ci(a["agreement_ci"]),
+            }
             for label, a in zip(LABELS, agree, strict=True)
         }
         out["macro_f1"] = None
@@ -328,21 +341,30 @@ def _figures(reviewed: Reviewed, mask, *, seed: int, n_boot: int) -> dict:
         any_truth = reviewed.truth.to_numpy()[uncertain_rows].any(axis=1)
         any_model = reviewed.model.to_numpy()[uncertain_rows].any(axis=1)
         a = agreement(any_truth[:, None], any_model[:, None])[0]
-        out[ANY] = {**empty, "support": a["reviewer_yes"], "agreement": _r(a["agreement"]),
-                    "agreement_ci": _ci(a["agreement_ci"])}
+        out[ANY] = {
+            **empty,
+            "support": a["reviewer_yes"],
+            "agreement": _r(a["agreement"]),
+            "agreement_ci": _ci(a["agreement_ci"]),
+        }
         out["prevalence"] = {label: {"estimate": None, "ci": None} for label in LABELS}
         out["intervals"] = "Agreement proportions have 95% Wilson score intervals."
         notes.append(UNCERTAIN_NOTE)
         out["accuracy_note"] = UNCERTAIN_NOTE
     if meta.get("strategy") in ("mixed", "uncertain"):
-        agree = agreement(reviewed.truth.to_numpy()[uncertain_rows],
-                          reviewed.model.to_numpy()[uncertain_rows])
+        agree = agreement(
+            reviewed.truth.to_numpy()[uncertain_rows], reviewed.model.to_numpy()[uncertain_rows]
+        )
         out["agreement"] = {
             "part": "uncertain",
             "n_reviewed": int(uncertain_rows.sum()),
             "per_label": {
-                label: {"agreement": _r(a["agreement"]), "agreement_ci": _ci(a["agreement_ci"]),
-                        "reviewer_yes": a["reviewer_yes"], "model_yes": a["model_yes"]}
+                label: {
+                    "agreement": _r(a["agreement"]),
+                    "agreement_ci": _ci(a["agreement_ci"]),
+                    "reviewer_yes": a["reviewer_yes"],
+                    "model_yes": a["model_yes"],
+                }
                 for label, a in zip(LABELS, agree, strict=True)
             },
             "note": UNCERTAIN_NOTE,
@@ -375,14 +397,18 @@ def _r(value):
 
 
 def _ci(pair):
-    return None if pair is None else [round(float(pair[0]), _DIGITS), round(float(pair[1]),
-                                                                              _DIGITS)]
+    return (
+        None if pair is None else [round(float(pair[0]), _DIGITS), round(float(pair[1]), _DIGITS)]
+    )
 
 
 def _column(reviewed: Reviewed, name: str, option: str):
     table = reviewed.table
-    if name in table.columns and (name in reviewed.user_columns or name in reviewed.extra_columns
-                                  or name == reviewed.metadata.get("id_col")):
+    if name in table.columns and (
+        name in reviewed.user_columns
+        or name in reviewed.extra_columns
+        or name == reviewed.metadata.get("id_col")
+    ):
         return table[name].fillna("").astype(str)
     available = reviewed.user_columns + reviewed.extra_columns
     raise DataValidationError(
@@ -517,8 +543,9 @@ def read_reviewed(path, *, design=None):
     out = table.loc[mask, ["row", "text"]].copy()
     out["text"] = out["text"].fillna("").astype(str)
     truth = reviewed.truth.to_numpy()[mask]
-    out["labels"] = [deps.join_labels([lab for lab, t in zip(LABELS, r, strict=True) if t])
-                     for r in truth]
+    out["labels"] = [
+        deps.join_labels([lab for lab, t in zip(LABELS, r, strict=True) if t]) for r in truth
+    ]
     weight = table["analysis_weight"] if "analysis_weight" in table else table["weight"]
     out["weight"] = weight.to_numpy(float)[mask]
     out.loc[out["weight"].isna(), "weight"] = 1.0
@@ -593,8 +620,10 @@ def format_report(payload: dict) -> str:
                     "by chance alone even when nothing differs)"
                 )
             else:
-                lines.append(f"no difference in recall or precision larger than chance "
-                             f"({tests} tests, none with p < 0.05)")
+                lines.append(
+                    f"no difference in recall or precision larger than chance "
+                    f"({tests} tests, none with p < 0.05)"
+                )
     return "\n".join(lines)
 
 
@@ -607,8 +636,10 @@ def _cis(pair) -> str:
 
 
 def _accuracy_lines(block: dict, prevalence: bool = True) -> list[str]:
-    head = (f"{'label':<25} {'precision':>9} {'95% CI':<11} {'recall':>6} {'95% CI':<11} "
-            f"{'F1':>5} {'95% CI':<11} {'support':>7}")
+    head = (
+        f"{'label':<25} {'precision':>9} {'95% CI':<11} {'recall':>6} {'95% CI':<11} "
+        f"{'F1':>5} {'95% CI':<11} {'support':>7}"
+    )
     if prevalence:
         head += f" {'prevalence':>10} {'95% CI':<11}"
     lines = [head]

@@ -157,8 +157,9 @@ def accuracy(truth, pred, weights, strata, *, n_boot: int = N_BOOT, seed: int = 
         boot_f1 = np.full((1, k + 1), np.nan)
     rows = []
     for j in range(k + 1):
-        precision, precision_ci, n_p = weighted_proportion(truth8[pred8[:, j], j],
-                                                           weights[pred8[:, j]])
+        precision, precision_ci, n_p = weighted_proportion(
+            truth8[pred8[:, j], j], weights[pred8[:, j]]
+        )
         recall, recall_ci, n_r = weighted_proportion(pred8[truth8[:, j], j], weights[truth8[:, j]])
         f1 = None if np.isnan(point_f1[j]) else float(point_f1[j])
         rows.append(
@@ -273,9 +274,9 @@ def difference_test(proportions: list[float], sizes: list[float], weighted: bool
     if len(sizes) == 2 and not weighted and min(expected) < 5:
         table = [[round(h), round(s - h)] for h, s in zip(hits, sizes, strict=True)]
         return {"test": "Fisher exact", "p_value": float(stats.fisher_exact(table)[1])}
-    statistic = sum(
-        s * (p - pooled) ** 2 for p, s in zip(proportions, sizes, strict=True)
-    ) / (pooled * (1 - pooled))
+    statistic = sum(s * (p - pooled) ** 2 for p, s in zip(proportions, sizes, strict=True)) / (
+        pooled * (1 - pooled)
+    )
     return {"test": "chi-squared", "p_value": float(stats.chi2.sf(statistic, len(sizes) - 1))}
 
 

@@ -179,9 +179,7 @@ def write_workbook(path, *, review, design, metadata: dict, id_col: str | None, 
     last = len(review) + 1
     ws.freeze_panes = "A2"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{max(last, 2)}"
-    choice = DataValidation(
-        type="list", formula1='"yes"', allow_blank=True, showErrorMessage=False
-    )
+    choice = DataValidation(type="list", formula1='"yes"', allow_blank=True, showErrorMessage=False)
     choice.prompt = "yes, or leave blank"
     choice.showInputMessage = True
     ws.add_data_validation(choice)

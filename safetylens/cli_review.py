@@ -29,9 +29,7 @@ MODEL_OPTION = typer.Option(
 
 @review_app.command("sample")
 def sample(
-    classified: Annotated[
-        Path, typer.Argument(help="A file written by `safetylens classify`.")
-    ],
+    classified: Annotated[Path, typer.Argument(help="A file written by `safetylens classify`.")],
     output: Annotated[
         Path, typer.Option("-o", "--output", help="The review workbook to write (.xlsx).")
     ],

@@ -127,6 +127,16 @@ def sample_review(
         raise DataValidationError(f"{output.name}: the review workbook must be an .xlsx file")
     deps.check_not_same_file(classified, output)
     strategy = str(strategy)
+    from safetylens._review_design import ALLOCATIONS, STRATEGIES
+
+    for option, value, allowed in (
+        ("--strategy", strategy, STRATEGIES),
+        ("--allocation", allocation, ALLOCATIONS),
+    ):
+        if value not in allowed:
+            raise DataValidationError(
+                f"{option} must be one of {', '.join(allowed)}; got '{value}'"
+            )
     if blind is None:
         blind = strategy != "uncertain"
     table = deps.iter_table(classified, chunk_size=_CHUNK)
@@ -167,6 +177,9 @@ def sample_review(
 
     card = deps.read_card(model_dir)
     model_sha, sha_source = card["model_sha256"], "model card"
+    recorded_sha = _metadata_sha(classified)
+    if recorded_sha:
+        model_sha, sha_source = recorded_sha, "classified file"
     if sha_in_file:
         values = {v.strip() for v in frame[MODEL_SHA_COLUMN] if str(v).strip()}
         if len(values) == 1:
@@ -305,3 +318,17 @@ def _taxonomy_text() -> str:
     from importlib.resources import files
 
     return files("safetylens").joinpath("data", "taxonomy.md").read_text(encoding="utf-8")
+
+
+def _metadata_sha(path: Path) -> str | None:
+    """The model SHA-256 kept in a Parquet file's metadata (key ``model_sha256``), if any."""
+    if path.suffix.lower() not in (".parquet", ".pq"):
+        return None
+    try:
+        import pyarrow.parquet as pq
+
+        metadata = pq.read_schema(path).metadata or {}
+    except Exception:  # an unreadable file is reported by the reader
+        return None
+    value = metadata.get(b"model_sha256") or metadata.get(b"safetylens_model_sha256")
+    return value.decode("ascii", "replace").strip() if value else None

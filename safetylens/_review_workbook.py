@@ -33,6 +33,8 @@ USER_COLUMN = "column: "
 
 YES = frozenset({"yes", "y", "x", "1", "true", "1.0"})
 NO = frozenset({"", "no", "n", "0", "false", "0.0", "-"})
+TEXT_WIDTH = 80
+"""Width of the text column, in characters."""
 MAX_CELL = 32_767
 """Excel's limit on the characters in one cell."""
 _TRUNCATED = " [... truncated: the report is longer than an Excel cell holds]"
@@ -146,19 +148,27 @@ def write_workbook(path, *, review, design, metadata: dict, id_col: str | None, 
     ws = book.active
     ws.title = REVIEW_SHEET
     header = ["row", *([id_col] if id_col else []), "text", "reviewed", *LABELS, "comment"]
-    widths = {"row": 7, "text": 90, "reviewed": 10, "comment": 40}
+    # The yes/blank columns are narrow with their names turned upright, so the text, the
+    # reviewed column and all seven labels fit on one screen.
+    widths = {"row": 7, "text": TEXT_WIDTH, "reviewed": 7, "comment": 40}
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DDEBF7")
     top_wrap = Alignment(wrap_text=True, vertical="top")
+    upright = ("reviewed", *LABELS)
     for j, name in enumerate(header, start=1):
         cell = _put(ws, 1, j, name)
         cell.font = bold
         cell.fill = fill
-        cell.alignment = Alignment(wrap_text=True, vertical="top")
-        width = widths.get(name, max(len(str(name)) + 2, 12))
+        if name in upright and not (id_col and j == 2):
+            cell.alignment = Alignment(text_rotation=90, horizontal="center", vertical="bottom")
+            width = 7
+        else:
+            cell.alignment = Alignment(wrap_text=True, vertical="bottom")
+            width = widths.get(name, 14)
         if id_col and j == 2:
-            width = min(max(len(str(id_col)) + 2, 14), 30)
+            width = min(max(len(str(id_col)) + 2, 12), 30)
         ws.column_dimensions[get_column_letter(j)].width = width
+    ws.row_dimensions[1].height = 150
     text_at = header.index("text") + 1
     first_label = header.index(LABELS[0]) + 1
     prefilled = "model_labels" in review.columns
@@ -174,7 +184,10 @@ def write_workbook(path, *, review, design, metadata: dict, id_col: str | None, 
                     _put(ws, i, first_label + k, "yes")
         for j in range(1, len(header) + 1):
             ws.cell(row=i, column=j).alignment = top_wrap
-        lines = sum(max(1, math.ceil(len(part) / 95)) for part in str(values["text"]).split("\n"))
+        lines = sum(
+            max(1, math.ceil(len(part) / (TEXT_WIDTH * 1.05)))
+            for part in str(values["text"]).split("\n")
+        )
         ws.row_dimensions[i].height = min(409, 15 * max(1, lines))
     last = len(review) + 1
     ws.freeze_panes = "A2"
@@ -393,9 +406,12 @@ def read_review_sheet(path):
     for name in ["row", "reviewed", *LABELS]:
         if name not in frame.columns:
             what = "label column" if name in LABELS else "column"
+            hint = ""
+            if is_csv and "row" not in frame.columns:
+                hint = " (a CSV keeps only the sheet that was open: save it from the Review sheet)"
             raise ReviewFormatError(
                 f"{path.name}: the {what} '{name}' is missing from the Review sheet (deleted or "
-                f"renamed?); put it back with the header '{name}' and score again"
+                f"renamed?); put it back with the header '{name}' and score again{hint}"
             )
     rows = []
     for k, value in enumerate(frame["row"], start=2):

@@ -129,7 +129,8 @@ def test_workbook_sheets_columns_and_safety(workbook):
     assert header == ["row", "report_id", "text", "reviewed", *LABELS, "comment"]
     assert ws.freeze_panes == "A2"
     assert ws.max_row == 201
-    assert ws.column_dimensions["C"].width == 90
+    assert ws.column_dimensions["C"].width == 80
+    assert ws["E1"].alignment.text_rotation == 90 and ws.column_dimensions["E"].width == 7
     assert ws["C2"].alignment.wrap_text
     # Blind: every label cell starts blank, and nothing is reviewed yet.
     for cells in ws.iter_rows(min_row=2, min_col=4, max_col=11, values_only=True):
@@ -621,3 +622,33 @@ def test_cli_sample(classified, tmp_path):
     not_classified.write_text("text\nEPR down\n")
     bad = run("review", "sample", not_classified, "-o", tmp_path / "x.xlsx", "--seed", 1)
     assert bad.exit_code == 2 and "classify" in bad.stderr
+
+
+def test_model_sha_from_parquet_metadata(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    source = hand_classified(tmp_path, ["EPR down"] * 4)
+    table = pa.Table.from_pandas(pd.read_csv(source, dtype=str), preserve_index=False)
+    table = table.replace_schema_metadata({"model_sha256": "ef" * 32})
+    pq.write_table(table, tmp_path / "c.parquet")
+    sample_review(tmp_path / "c.parquet", tmp_path / "r.xlsx", n=4, seed=0)
+    design = openpyxl.load_workbook(tmp_path / "r.xlsx")["Design"]
+    entries = {row[0]: row[1] for row in design.iter_rows(values_only=True)}
+    assert json.loads(entries["model_sha256"]) == "ef" * 32
+    assert json.loads(entries["model_sha256_from"]) == "classified file"
+
+
+def test_bad_strategy_is_refused_before_reading(tmp_path):
+    result = run(
+        "review",
+        "sample",
+        tmp_path / "none.csv",
+        "-o",
+        tmp_path / "r.xlsx",
+        "--seed",
+        1,
+        "--strategy",
+        "clever",
+    )
+    assert result.exit_code == 2 and "--strategy must be one of" in result.stderr

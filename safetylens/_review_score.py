@@ -167,6 +167,7 @@ def score_review(
     date_col: str | None = None,
     model_dir=None,
     expected_model_sha256: str | None = None,
+    check_model: bool = True,
     seed: int = 0,
     n_boot: int = 2000,
 ) -> dict:
@@ -189,6 +190,8 @@ def score_review(
         says when the workbook was sampled from another model's output.
     expected_model_sha256 : str, optional
         The same check against a known SHA-256 instead of a model folder.
+    check_model : bool, default=True
+        Make that check at all.
     seed : int, default=0
         Seed of the bootstrap.
     n_boot : int, default=2000
@@ -214,8 +217,10 @@ def score_review(
     reviewed = load_review(path, design=design)
     meta = reviewed.metadata
     table = reviewed.table
-    expected, what = _expected_sha(model_dir, expected_model_sha256)
     sampled_with = meta.get("model_sha256")
+    expected, what = (
+        _expected_sha(model_dir, expected_model_sha256) if check_model else (sampled_with, "")
+    )
     if sampled_with and sampled_with != expected:
         _warn(
             reviewed,
@@ -242,6 +247,16 @@ def score_review(
             "the label cells were prefilled with the model's labels; reviewers tend to keep "
             "what they are shown, so agreement and accuracy are likely overstated",
         )
+    if meta.get("strata") and strategy != "uncertain":
+        random_part = table["part"] == "random"
+        done = table[random_part & table["reviewed"]]["stratum"].unique()
+        empty = sorted(set(table.loc[random_part, "stratum"]) - set(done), key=str)
+        if empty:
+            _warn(
+                reviewed,
+                f"{len(empty)} strata have no reviewed report ({', '.join(map(str, empty[:5]))}"
+                f"{', ...' if len(empty) > 5 else ''}); the estimates cover the other strata only",
+            )
     figures = _figures(reviewed, is_reviewed, seed=seed, n_boot=n_boot)
     payload.update(figures)
     if by is not None or rollout is not None:
@@ -497,14 +512,35 @@ def _parse_rollout(value):
         ) from None
 
 
-def validation_summary(path, **options) -> dict:
+def validation_summary(
+    path,
+    *,
+    rollout=None,
+    date_col: str | None = None,
+    by: str | None = None,
+    design=None,
+    model_dir=None,
+    model_sha256: str | None = None,
+    seed: int = 0,
+) -> dict:
     """The local accuracy of a reviewed workbook, for the ITS report.
 
-    The same payload as ``safetylens review score --json`` (see :func:`score_review`, whose
-    keyword options it takes: ``design``, ``by``, ``rollout``, ``date_col``, ``model_dir``,
-    ``expected_model_sha256``, ``seed``, ``n_boot``).
+    The same payload as ``safetylens review score --json`` (see :func:`score_review`). The
+    workbook's model is checked only when ``model_dir`` or ``model_sha256`` names the model
+    that classified the series; the payload's ``model_sha256`` and ``source_sha256`` say which
+    model and which classified file the sample came from.
     """
-    return score_review(path, **options)
+    return score_review(
+        path,
+        design=design,
+        by=by,
+        rollout=rollout,
+        date_col=date_col,
+        model_dir=model_dir,
+        expected_model_sha256=model_sha256,
+        check_model=model_dir is not None or model_sha256 is not None,
+        seed=seed,
+    )
 
 
 def read_reviewed(path, *, design=None):

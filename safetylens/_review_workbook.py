@@ -452,14 +452,13 @@ def parse_review_cells(frame, source: str):
 
     reviewed = frame["reviewed"].map(lambda v: is_yes(v) is True)
     truth = {}
-    bad = []
+    bad_in_reviewed = []
     for label in LABELS:
         parsed = frame[label].map(is_yes)
-        for line in parsed.index[parsed.isna()]:
-            bad.append(f"{label} at line {line + 2}")
+        for position in parsed.index[parsed.isna() & reviewed]:
+            bad_in_reviewed.append(f"{label} of report row {frame['row'][position]}")
         truth[label] = parsed.fillna(False).astype(bool)
     truth = pd.DataFrame(truth, index=frame.index)
-    bad_in_reviewed = [b for b in bad if reviewed.iloc[int(b.rsplit(" ", 1)[1]) - 2]]
     if bad_in_reviewed:
         shown = ", ".join(bad_in_reviewed[:5])
         more = f" and {len(bad_in_reviewed) - 5} more" if len(bad_in_reviewed) > 5 else ""

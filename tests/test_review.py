@@ -337,11 +337,12 @@ def test_yes_spellings(workbook, classified, filled, tmp_path, yes):
 def test_unreadable_label_cell_is_a_one_line_error(filled, tmp_path):
     book = openpyxl.load_workbook(filled)
     book["Review"]["K5"].value = "maybe"
+    row = book["Review"]["A5"].value
     book.save(tmp_path / "odd.xlsx")
     result = run("review", "score", tmp_path / "odd.xlsx")
     assert result.exit_code == 2
     assert result.stderr.count("\n") == 1
-    assert "it_system at line 5" in result.stderr
+    assert f"it_system of report row {row}" in result.stderr
 
 
 def test_saved_as_csv(filled, tmp_path):
@@ -652,3 +653,29 @@ def test_bad_strategy_is_refused_before_reading(tmp_path):
         "clever",
     )
     assert result.exit_code == 2 and "--strategy must be one of" in result.stderr
+
+
+def test_unreviewed_stratum_is_named(tmp_path):
+    source = hand_classified(tmp_path, [f"r{i}" for i in range(40)], strata=["A", "B"] * 20)
+    sample_review(source, tmp_path / "r.xlsx", n=10, seed=0, strata=["site"])
+    book = openpyxl.load_workbook(tmp_path / "r.xlsx")
+    ws = book["Review"]
+    site_of = {i + 1: "AB"[i % 2] for i in range(40)}
+    for cells in ws.iter_rows(min_row=2):
+        if site_of[cells[0].value] == "A":
+            cells[2].value = "yes"
+    book.save(tmp_path / "f.xlsx")
+    with pytest.warns(ReviewWarning, match=r"1 strata have no reviewed report \(B\)"):
+        payload = score_review(tmp_path / "f.xlsx")
+    assert payload["n_reviewed"] == 5
+
+
+def test_validation_summary_checks_the_model_only_when_told(filled, tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        summary = validation_summary(filled)
+    assert summary["warnings"] == [] and len(summary["model_sha256"]) == 64
+    with pytest.warns(ReviewWarning, match="another model"):
+        validation_summary(filled, model_sha256="00" * 32)

@@ -314,10 +314,11 @@ def _figures(reviewed: Reviewed, mask, *, seed: int, n_boot: int) -> dict:
             out["intervals"] = (
                 "Estimates are weighted by stratum (each reviewed report of stratum h weighs "
                 "N_h / r_h). Proportions have Wilson intervals at Kish's effective sample size "
-                "(sum of weights squared over sum of squared weights) of their denominator, "
-                "which allows for unequal weights but not for the precision stratification "
-                f"gains; F1 and macro F1 have percentile intervals from {n_boot} bootstrap "
-                "resamples of reports within strata."
+                "(the squared sum of the weights over the sum of their squares) of their "
+                "denominator, which allows for unequal weights and ignores the usually small "
+                "gain from stratifying, so errs on the wide side; F1 and macro F1 have "
+                f"percentile intervals from {n_boot} bootstrap resamples of reports within "
+                "strata."
             )
         else:
             out["intervals"] = (

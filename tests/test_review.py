@@ -679,3 +679,40 @@ def test_validation_summary_checks_the_model_only_when_told(filled, tmp_path):
     assert summary["warnings"] == [] and len(summary["model_sha256"]) == 64
     with pytest.warns(ReviewWarning, match="another model"):
         validation_summary(filled, model_sha256="00" * 32)
+
+
+def test_weighted_wilson_covers_in_a_stratified_design():
+    """Kish-effective-size Wilson intervals cover a known prevalence (fixed seed, 1,000 draws).
+
+    Strata of 4,000 and 1,000 reports with prevalence 0.3 and 0.8, 100 reviewed in each.
+    """
+    from safetylens._review_stats import weighted_proportion
+
+    rng = np.random.default_rng(20261204)
+    truth = (4000 * 0.3 + 1000 * 0.8) / 5000
+    weights = np.r_[np.full(100, 40.0), np.full(100, 10.0)]
+    covered = 0
+    for _ in range(1000):
+        hits = np.r_[rng.random(100) < 0.3, rng.random(100) < 0.8]
+        _, (low, high), _ = weighted_proportion(hits, weights)
+        covered += low <= truth <= high
+    assert 0.94 <= covered / 1000 <= 0.99
+
+
+def test_review_help_imports_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from safetylens.cli import app\n"
+        "for args in (['review', '--help'], ['review', 'sample', '--help'],"
+        " ['review', 'score', '--help']):\n"
+        "    try:\n        app(args, prog_name='safetylens')\n"
+        "    except SystemExit:\n        pass\n"
+        "heavy = ['sklearn', 'pandas', 'statsmodels', 'matplotlib', 'nltk', 'numpy', 'scipy',"
+        " 'openpyxl']\n"
+        "print('HEAVY:' + ','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY:"

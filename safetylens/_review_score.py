@@ -81,7 +81,7 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
     path = Path(path)
     is_csv = path.suffix.lower() in (".csv", ".txt", ".tsv")
     sheet = read_review_sheet(path)
-    reviewed_flags, truth, labelled_not_reviewed = parse_review_cells(sheet, path.name)
+    reviewed_flags, truth, _ = parse_review_cells(sheet, path.name)
     design_path = find_design_for(path, design) if is_csv else path
     if design_path is None:
         if require_design:
@@ -132,10 +132,16 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
             f"{missing_rows} sampled rows are missing from the Review sheet; "
             "they count as not reviewed",
         )
-    if labelled_not_reviewed:
+    # Rows labelled (or, in a prefilled workbook, changed) but not marked reviewed.
+    started = (
+        truth.any(axis=1) if found.metadata.get("blind", True) else (truth != model).any(axis=1)
+    )
+    unfinished = int((started & ~left["reviewed"]).sum())
+    if unfinished:
+        what = "have labels" if found.metadata.get("blind", True) else "have changed labels"
         _warn(
             reviewed,
-            f"{labelled_not_reviewed} rows have labels but reviewed is not yes; "
+            f"{unfinished} rows {what} but reviewed is not yes; "
             "they are not counted (put yes in reviewed when a row is finished)",
         )
     # Design weights, adjusted for the reports reviewed in each stratum.
@@ -640,7 +646,7 @@ def format_report(payload: dict) -> str:
         flagged = [d for d in payload.get("group_differences", []) if d["flagged"]]
         lines.append("")
         if payload.get("group_differences"):
-            tests = len(payload["group_differences"])
+            tests = sum(d["p_value"] is not None for d in payload["group_differences"])
             if flagged:
                 lines.append("differences larger than chance (p < 0.05):")
                 for d in flagged:
@@ -657,9 +663,12 @@ def format_report(payload: dict) -> str:
                     "by chance alone even when nothing differs)"
                 )
             else:
+                made = sum(d["p_value"] is not None for d in payload["group_differences"])
                 lines.append(
                     f"no difference in recall or precision larger than chance "
-                    f"({tests} tests, none with p < 0.05)"
+                    f"({made} tests, none with p < 0.05)"
+                    if made
+                    else "too few reviewed reports in the groups to test for differences"
                 )
     return "\n".join(lines)
 

@@ -490,6 +490,11 @@ def test_uncertain_sample_reports_agreement_only(classified, tmp_path):
     distance = np.abs(p - np.array([card["thresholds"][x] for x in LABELS])).min(1)
     chosen = np.array(sampled_rows(out)) - 1
     assert distance[chosen].max() <= np.sort(distance)[39] + 1e-12
+    # Prefilled labels left as they are do not count as unfinished work; a changed one does.
+    assert "not counted" not in run("review", "score", out).stderr
+    first[header.index("it_system")].value = None if "it_system" in shown else "yes"
+    book.save(tmp_path / "changed.xlsx")
+    assert "1 rows have changed labels" in run("review", "score", tmp_path / "changed.xlsx").stderr
     filled = fill(out, classified, tmp_path / "unc_filled.xlsx")
     result = run("review", "score", filled, catch=False)
     assert "not accuracy estimates" in result.stdout

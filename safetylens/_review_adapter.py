@@ -16,7 +16,7 @@ from safetylens.io import (
     neutralise_formula,
     read_table,
 )
-from safetylens.modelcard import default_model_dir, read_card, sha256_file
+from safetylens.modelcard import read_card, sha256_file
 from safetylens.redact import redact
 from safetylens.taxonomy import LABELS, join_labels, parse_labels
 
@@ -24,7 +24,6 @@ __all__ = [
     "LABELS",
     "atomic_path",
     "check_not_same_file",
-    "default_model_dir",
     "find_text_column",
     "iter_table",
     "join_labels",

@@ -213,8 +213,22 @@ def score_review(
 
     Examples
     --------
-    See :func:`safetylens._review_sample.sample_review` for making a workbook; tests in
-    ``tests/test_review.py`` fill one in and score it.
+    >>> import pathlib, tempfile, openpyxl, pandas as pd
+    >>> from safetylens._review_sample import sample_review
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> rows = {"text": ["EPR down", "Pt fell", "Wrong wristband"],
+    ...         "labels": ["it_system", "", "patient_identification"],
+    ...         "information_linked": ["true", "false", "true"]}
+    >>> rows.update({f"p_{label}": ["0.1"] * 3 for label in LABELS})
+    >>> pd.DataFrame(rows).to_csv(folder / "classified.csv", index=False)
+    >>> _ = sample_review(folder / "classified.csv", folder / "review.xlsx", n=3, seed=1)
+    >>> book = openpyxl.load_workbook(folder / "review.xlsx")
+    >>> for cells in book["Review"].iter_rows(min_row=2):
+    ...     cells[2].value = "yes"  # reviewed, and no label applies
+    >>> book.save(folder / "review.xlsx")
+    >>> out = score_review(folder / "review.xlsx")
+    >>> out["n_reviewed"], out["per_label"]["it_system"]["precision"]
+    (3, 0.0)
     """
     if (rollout is None) != (date_col is None):
         raise DataValidationError("--rollout and --date-col go together; give both or neither")
@@ -223,6 +237,8 @@ def score_review(
     reviewed = load_review(path, design=design)
     meta = reviewed.metadata
     table = reviewed.table
+    strategy = meta.get("strategy", "random")
+    is_reviewed = table["reviewed"].to_numpy(bool)
     sampled_with = meta.get("model_sha256")
     expected, what = (
         _expected_sha(model_dir, expected_model_sha256) if check_model else (sampled_with, "")
@@ -234,8 +250,6 @@ def score_review(
             f"{sampled_with[:12]}...) than {what} ({expected[:12]}...); the figures describe "
             "the model that classified the sampled file",
         )
-    strategy = meta.get("strategy", "random")
-    is_reviewed = table["reviewed"].to_numpy(bool)
     payload = {
         "n_sampled": int(len(table)),
         "n_reviewed": int(is_reviewed.sum()),
@@ -253,7 +267,7 @@ def score_review(
             "the label cells were prefilled with the model's labels; reviewers tend to keep "
             "what they are shown, so agreement and accuracy are likely overstated",
         )
-    if meta.get("strata") and strategy != "uncertain":
+    if meta.get("strata") and strategy != "uncertain" and is_reviewed.any():
         random_part = table["part"] == "random"
         done = table[random_part & table["reviewed"]]["stratum"].unique()
         empty = sorted(set(table.loc[random_part, "stratum"]) - set(done), key=str)

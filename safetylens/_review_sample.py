@@ -120,7 +120,7 @@ def sample_review(
     import pandas as pd
 
     from safetylens._review_design import distance_to_threshold, draw
-    from safetylens._review_workbook import USER_COLUMN, write_workbook
+    from safetylens._review_workbook import USER_COLUMN, safe_cell, text_check, write_workbook
 
     classified, output = Path(classified), Path(output)
     if output.suffix.lower() != ".xlsx":
@@ -243,6 +243,7 @@ def sample_review(
                 texts[k] = deps.redact(value) if redact else value
         start += len(chunk)
     review = pd.DataFrame({"row": design["row"], "text": texts})
+    design["text_check"] = [text_check(safe_cell(t)) for t in texts]
     if id_col:
         review["id"] = frame[id_col].to_numpy()[at]
     if not blind:

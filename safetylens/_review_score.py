@@ -76,6 +76,7 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
         parse_review_cells,
         read_design,
         read_review_sheet,
+        text_check,
     )
 
     path = Path(path)
@@ -132,6 +133,17 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
             f"{missing_rows} sampled rows are missing from the Review sheet; "
             "they count as not reviewed",
         )
+    if "text" in left.columns and "text_check" in left.columns:
+        present = left["text"].notna() & left["text_check"].notna()
+        checks = zip(left.loc[present, "text"], left.loc[present, "text_check"], strict=True)
+        moved = left.loc[present, "row"][[text_check(t) != c for t, c in checks]]
+        if len(moved):
+            _warn(
+                reviewed,
+                f"the text of {len(moved)} rows (row {int(moved.iloc[0])} first) is not the "
+                "report sampled for that row number: was a column sorted or edited on its own? "
+                "Their labels may belong to other reports",
+            )
     # Rows labelled (or, in a prefilled workbook, changed) but not marked reviewed.
     started = (
         truth.any(axis=1) if found.metadata.get("blind", True) else (truth != model).any(axis=1)

@@ -50,7 +50,25 @@ DESIGN_FIELDS = (
     "weight",
     "model_labels",
     *(f"p_{label}" for label in LABELS),
+    "text_check",
 )
+
+
+def text_check(text: object) -> str:
+    """A short fingerprint of a report's letters and digits, to spot misaligned rows.
+
+    Only ASCII letters and digits count, so a CSV saved in another encoding, changed line
+    ends or the formula guard do not change it.
+
+    Examples
+    --------
+    >>> text_check("Pt fell.\\r\\nNo harm") == text_check("'pt fell no harm")
+    True
+    """
+    import hashlib
+
+    letters = re.sub(r"[^a-z0-9]", "", str(text or "").casefold())
+    return hashlib.sha256(letters.encode("ascii")).hexdigest()[:12]
 
 
 def is_yes(value: object) -> bool | None:

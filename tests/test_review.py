@@ -721,3 +721,14 @@ def test_review_help_imports_no_heavy_library():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "HEAVY:"
+
+
+def test_text_sorted_on_its_own_is_noticed(filled, tmp_path):
+    book = openpyxl.load_workbook(filled)
+    ws = book["Review"]
+    texts = [ws.cell(row=i, column=3).value for i in range(2, 202)]
+    for i, text in enumerate(sorted(texts), start=2):  # the text column sorted alone
+        ws.cell(row=i, column=3).value = text
+    book.save(tmp_path / "sorted.xlsx")
+    with pytest.warns(ReviewWarning, match="sorted or edited on its own"):
+        score_review(tmp_path / "sorted.xlsx")

@@ -26,7 +26,6 @@ UNCERTAIN_NOTE = (
     "are agreement between reviewer and model on hard cases; they are not accuracy estimates "
     "and say nothing about accuracy on the whole file."
 )
-_DIGITS = 4
 
 
 @dataclass
@@ -441,13 +440,13 @@ def _metric_block(row: dict) -> dict:
 
 
 def _r(value):
-    return None if value is None else round(float(value), _DIGITS)
+    # Full precision: the figures can be compared exactly with one's own computation; the
+    # text report rounds.
+    return None if value is None else float(value)
 
 
 def _ci(pair):
-    return (
-        None if pair is None else [round(float(pair[0]), _DIGITS), round(float(pair[1]), _DIGITS)]
-    )
+    return None if pair is None else [float(pair[0]), float(pair[1])]
 
 
 def _column(reviewed: Reviewed, name: str, option: str):

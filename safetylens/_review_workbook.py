@@ -243,44 +243,94 @@ INSTRUCTIONS = (
 )
 
 
+def guide_blocks(markdown: str) -> list[tuple[str, object]]:
+    r"""Split the taxonomy's Markdown into blocks for the Guide sheet.
+
+    Returns ``(kind, content)`` pairs: ``("heading", text)``, ``("paragraph", text)`` (wrapped
+    lines joined, bullets starting with a bullet sign) and ``("row", [cells])`` for table rows.
+    Emphasis and code marks are dropped.
+
+    Examples
+    --------
+    >>> blocks = guide_blocks("# T\n\nOne\ntwo\n\n| a | b |\n|---|---|\n| `x` | **y** |\n- p\n  q")
+    >>> blocks[:3]
+    [('heading', 'T'), ('paragraph', 'One two'), ('row', ['a', 'b'])]
+    >>> blocks[3:] == [("row", ["x", "y"]), ("paragraph", "\u2022 p q")]
+    True
+    """
+
+    def plain(text: str) -> str:
+        return text.replace("**", "").replace("`", "").strip()
+
+    blocks: list[tuple[str, object]] = []
+    lines: list[str] = []
+
+    def flush() -> None:
+        if lines:
+            blocks.append(("paragraph", plain(" ".join(lines))))
+            lines.clear()
+
+    for raw in markdown.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            flush()
+        elif line.startswith("|"):
+            flush()
+            cells = [plain(c) for c in line.strip().strip("|").split("|")]
+            if not all(set(c) <= set("-: ") for c in cells):  # not the separator row
+                blocks.append(("row", cells))
+        elif line.startswith("#"):
+            flush()
+            blocks.append(("heading", plain(line.lstrip("#"))))
+        elif line.startswith("- "):
+            flush()
+            lines.append("\u2022 " + line[2:])
+        else:
+            lines.append(line.strip())
+    flush()
+    return blocks
+
+
 def _write_guide(ws, guide: str, bold) -> None:
     from openpyxl.styles import Alignment, Font
 
     wrap = Alignment(wrap_text=True, vertical="top")
-    for col, width in zip("ABCD", (28, 45, 60, 45), strict=True):
+    widths = (28, 45, 60, 45)
+    for col, width in zip("ABCD", widths, strict=True):
         ws.column_dimensions[col].width = width
-    row = 1
-    for k, line in enumerate(INSTRUCTIONS):
-        cell = _put(ws, row, 1, line)
-        cell.alignment = Alignment(wrap_text=False, vertical="top")
-        if k == 0:
-            cell.font = Font(bold=True, size=13)
-        row += 1
-    row += 1
-    for raw in guide.splitlines():
-        line = raw.rstrip()
-        if line.startswith("|"):
-            cells = [c.strip().replace("`", "") for c in line.strip("|").split("|")]
-            if all(set(c) <= set("-: ") for c in cells):
-                continue  # the Markdown separator row
-            for j, value in enumerate(cells, start=1):
-                _put(ws, row, j, value.replace("**", "")).alignment = wrap
-            row += 1
-            continue
-        if not line:
-            row += 1
-            continue
-        heading = line.startswith("#")
-        text = line.lstrip("#").strip() if heading else line
-        text = text.replace("**", "").replace("`", "")
-        if text.startswith("- "):
-            text = "\u2022 " + text[2:]
+    full = sum(widths)
+
+    def paragraph(row: int, text: str, font=None) -> None:
         cell = _put(ws, row, 1, text)
-        cell.alignment = Alignment(wrap_text=False, vertical="top")
-        if heading:
-            cell.font = Font(bold=True, size=12)
+        cell.alignment = wrap
+        if font is not None:
+            cell.font = font
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+        ws.row_dimensions[row].height = 15 * max(1, math.ceil(len(text) / (full * 1.05)))
+
+    row = 1
+    paragraph(row, INSTRUCTIONS[0], Font(bold=True, size=13))
+    for line in INSTRUCTIONS[1:]:
         row += 1
-    ws.freeze_panes = None
+        paragraph(row, line)
+    row += 1
+    for kind, content in guide_blocks(guide):
+        row += 1
+        if kind == "row":
+            header = content[:1] == ["label"]
+            longest = 1
+            for j, value in enumerate(content[:4], start=1):
+                cell = _put(ws, row, j, value)
+                cell.alignment = wrap
+                if header or j == 1:
+                    cell.font = bold
+                longest = max(longest, math.ceil(len(value) / (widths[j - 1] * 1.05)))
+            ws.row_dimensions[row].height = 15 * longest
+        elif kind == "heading":
+            row += 1
+            paragraph(row, content, Font(bold=True, size=12))
+        else:
+            paragraph(row, content)
 
 
 def _write_design(ws, design, metadata: dict) -> None:

@@ -148,6 +148,8 @@ def test_workbook_sheets_columns_and_safety(workbook):
     assert len(set(rows)) == 200 and min(rows) >= 1 and max(rows) <= 400
     guide = "\n".join(str(c.value) for row in book["Guide"].iter_rows() for c in row if c.value)
     assert "records_unavailable" in guide and "Decision rules for borderline reports" in guide
+    assert "\u2022 Care recorded but not given (repositioning charted but not done)" in guide
+    assert "\n'" not in "\n" + guide  # taxonomy lines joined, so none needed the formula guard
 
 
 def test_taxonomy_copy_is_verbatim():

@@ -733,3 +733,15 @@ def test_text_sorted_on_its_own_is_noticed(filled, tmp_path):
     book.save(tmp_path / "sorted.xlsx")
     with pytest.warns(ReviewWarning, match="sorted or edited on its own"):
         score_review(tmp_path / "sorted.xlsx")
+
+
+def test_more_wanted_than_there_are_and_rows_without_text(tmp_path):
+    source = hand_classified(tmp_path, ["EPR down", "", "Wrong wristband"])
+    frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    for label in LABELS:
+        frame.loc[1, f"p_{label}"] = ""  # classify leaves no-text rows without probabilities
+    frame.to_csv(source, index=False)
+    with pytest.warns(ReviewWarning, match="only 2 have text"):
+        result = sample_review(source, tmp_path / "r.xlsx", n=10, seed=0)
+    assert (result.n_sampled, result.n_no_text) == (2, 1)
+    assert sorted(sampled_rows(tmp_path / "r.xlsx")) == [1, 3]

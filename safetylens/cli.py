@@ -25,6 +25,7 @@ from safetylens._cliutil import (
 from safetylens._training import Backend
 from safetylens._writers import OutputFormat
 from safetylens.cli_its import its
+from safetylens.cli_review import review_app
 
 app = make_app(
     name="safetylens",
@@ -33,6 +34,7 @@ app = make_app(
 )
 model_app = make_app(help="Inspect models.")
 app.add_typer(model_app, name="model")
+app.add_typer(review_app, name="review")
 
 
 def _version_callback(value: bool) -> None:

@@ -37,3 +37,11 @@ class DataWarning(SafetylensWarning):
 
 class ModelWarning(SafetylensWarning):
     """A fitted model has a caveat (autocorrelation left, overdispersion, few periods, ...)."""
+
+
+class ReviewFormatError(DataValidationError):
+    """A review workbook cannot be scored as it stands (a deleted column, a missing design)."""
+
+
+class ReviewWarning(SafetylensWarning):
+    """Review scores carry a caveat (another model's workbook, prefilled labels, rows left)."""

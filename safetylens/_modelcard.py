@@ -423,13 +423,12 @@ def _remember_loaded(key, model) -> None:
 
 
 def _unpickle(data: bytes, folder: Path):
+    import importlib
     import io
+    import sys
 
     import joblib
     import sklearn.exceptions
-
-    import importlib
-    import sys
 
     # Models trained with safetylens 0.1 name the modules before they became private.
     added = []

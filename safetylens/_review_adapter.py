@@ -7,17 +7,13 @@ time.
 
 from __future__ import annotations
 
-from safetylens.dates import parse_date
-from safetylens.io import (
-    atomic_path,
-    check_not_same_file,
-    find_text_column,
-    iter_table,
-    neutralise_formula,
-    read_table,
-)
-from safetylens.modelcard import read_card, sha256_file
-from safetylens.redact import redact
+from safetylens._classify import find_text_column
+from safetylens._dates import parse_date
+from safetylens._formula import neutralise_formula
+from safetylens._modelcard import read_card, sha256_file
+from safetylens._readers import iter_table, read_table
+from safetylens._redact import redact
+from safetylens._writers import atomic_path, check_not_same_file
 from safetylens.taxonomy import LABELS, join_labels, parse_labels
 
 __all__ = [

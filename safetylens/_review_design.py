@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from safetylens._review_choices import Allocation, Strategy
 from safetylens.exceptions import DataValidationError
 
-STRATEGIES = ("random", "uncertain", "mixed")
-ALLOCATIONS = ("proportional", "equal")
+STRATEGIES = tuple(s.value for s in Strategy)
+ALLOCATIONS = tuple(a.value for a in Allocation)
 
 
 def allocate(sizes: list[int], n: int, allocation: str = "proportional") -> list[int]:
@@ -127,6 +128,8 @@ def draw(
     """
     import pandas as pd
 
+    strategy = getattr(strategy, "value", strategy)
+    allocation = getattr(allocation, "value", allocation)
     if strategy not in STRATEGIES:
         raise DataValidationError(
             f"--strategy must be one of {', '.join(STRATEGIES)}; got '{strategy}'"

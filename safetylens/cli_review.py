@@ -11,18 +11,18 @@ from typing import Annotated
 
 import typer
 
-from safetylens._cliutil import guard, info
+from safetylens._cliutil import guard, info, make_app
+from safetylens._review_choices import Allocation, Strategy
 
-review_app = typer.Typer(
-    help="Check the classifier on your own reports: sample a review workbook, then score it.",
-    no_args_is_help=True,
-    pretty_exceptions_show_locals=False,
+review_app = make_app(
+    help="Check the classifier on your own reports: sample a review workbook, then score it."
 )
 
 MODEL_OPTION = typer.Option(
     "--model",
-    help="Model folder whose card gives the thresholds and SHA-256 (default: the shipped "
-    "model). Only the card is read.",
+    metavar="accurate|fast|DIR",
+    help="Model whose card gives the thresholds and SHA-256 (default: accurate). Only the card "
+    "is read.",
     show_default=False,
 )
 
@@ -38,28 +38,29 @@ def sample(
     ],
     n: Annotated[int, typer.Option("--n", min=1, help="Reports to sample.")] = 200,
     strategy: Annotated[
-        str,
+        Strategy,
         typer.Option(
             "--strategy",
             help="random (estimates accuracy), uncertain (reports nearest a threshold, for "
             "improving the model) or mixed (half each, kept apart).",
         ),
-    ] = "random",
+    ] = Strategy.random,
     strata: Annotated[
         list[str] | None,
         typer.Option(
             "--strata",
+            metavar="COLUMN",
             help="Stratify the random sample by this column (repeatable, e.g. site); the "
             "inclusion probabilities are recorded.",
         ),
     ] = None,
     allocation: Annotated[
-        str,
+        Allocation,
         typer.Option(
             "--allocation",
             help="Split a stratified sample over strata: proportional or equal.",
         ),
-    ] = "proportional",
+    ] = Allocation.proportional,
     id_col: Annotated[
         str | None, typer.Option("--id-col", help="Column identifying each report (shown).")
     ] = None,
@@ -88,10 +89,11 @@ def sample(
         list[str] | None,
         typer.Option(
             "--keep",
+            metavar="COLUMN",
             help="Also record this column (repeatable) for `review score --by` or --date-col.",
         ),
     ] = None,
-    model: Annotated[Path | None, MODEL_OPTION] = None,
+    model: Annotated[str | None, MODEL_OPTION] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
 ) -> None:
     """Draw reports from a classified file into a workbook for a reviewer to label.
@@ -153,7 +155,7 @@ def score(
             "name beside it).",
         ),
     ] = None,
-    model: Annotated[Path | None, MODEL_OPTION] = None,
+    model: Annotated[str | None, MODEL_OPTION] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the bootstrap.")] = 0,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
 ) -> None:

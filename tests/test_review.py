@@ -45,7 +45,7 @@ def run(*args, catch=True):
 @pytest.fixture(scope="module")
 def classified(tmp_path_factory, shipped_model):
     """The shipped model's output on the 400 held-out reports, with the truth kept aside."""
-    from safetylens.classify import classify_frame
+    from safetylens._classify import classify_frame
 
     frame = pd.read_csv(SAMPLE / "reports_test.csv", dtype=str, keep_default_na=False)
     frame = frame.rename(columns={"labels": "true_labels"})
@@ -473,7 +473,7 @@ def test_stratified_design_with_known_weights(tmp_path):
 
 def test_uncertain_sample_reports_agreement_only(classified, tmp_path):
     out = tmp_path / "unc.xlsx"
-    sample_review(classified, out, n=40, seed=2, strategy="uncertain")
+    sample_review(classified, out, n=40, seed=2, strategy="uncertain", model_dir="fast")
     book = openpyxl.load_workbook(out)
     # Prefilled by default: the label cells hold the model's labels.
     truth = truth_of(classified)
@@ -484,7 +484,7 @@ def test_uncertain_sample_reports_agreement_only(classified, tmp_path):
     shown = [label for label in LABELS if first[header.index(label)].value == "yes"]
     assert shown == [x for x in model_labels if x]
     # The sampled reports are those nearest a threshold.
-    card = json.loads((SAMPLE.parent / "models" / "default" / "model_card.json").read_text())
+    card = json.loads((SAMPLE.parent / "models" / "fast" / "model_card.json").read_text())
     p = truth[[f"p_{label}" for label in LABELS]].astype(float).to_numpy()
     distance = np.abs(p - np.array([card["thresholds"][x] for x in LABELS])).min(1)
     chosen = np.array(sampled_rows(out)) - 1

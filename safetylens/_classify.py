@@ -403,6 +403,7 @@ def classify_file(
     neutralise=True,
     prefix="",
     sheet=None,
+    scheduler=None,
     on_start=None,
     on_progress=None,
     on_note=None,
@@ -435,6 +436,10 @@ def classify_file(
         Neutralise spreadsheet formulas in CSV output.
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first visible sheet).
+    scheduler : str, optional
+        Address of a running Dask scheduler (``tcp://host:8786``): the chunks are labelled on
+        that cluster's workers (the model is sent to them; they need safetylens installed, not
+        the input file), and written here in order. Needs the ``dask`` extra.
     on_start : callable, optional
         Called once with ``(table, text_column)`` before the first chunk.
     on_progress : callable, optional
@@ -492,7 +497,9 @@ def classify_file(
                 )
         elif on_note is not None:
             on_note(f"about {estimate:,} reports: classifying with {workers} worker processes")
-    if workers == 1:
+    if scheduler is not None:
+        results = _on_dask(scheduler, loaded, chunks, column_of, id_of, options, on_note)
+    elif workers == 1:
         results = (_label_chunk(loaded, c, column_of(c), id_of(c), *options) for c in chunks)
     else:
         from joblib import Parallel, delayed
@@ -523,6 +530,48 @@ def classify_file(
                 "written; the output was not saved. Please report this"
             )
     return summary
+
+
+def _on_dask(address, model, chunks, column_of, id_of, options, on_note):
+    """Label chunks on a Dask cluster, a bounded number in flight, yielding results in order."""
+    from collections import deque
+
+    try:
+        from distributed import Client
+    except ImportError:
+        raise DataValidationError(
+            '--scheduler needs Dask: pip install "safetylens[dask]"'
+        ) from None
+    try:
+        client = Client(address, timeout="10s", set_as_default=False)
+    except (OSError, TimeoutError, ValueError):
+        raise DataValidationError(
+            f"cannot reach the Dask scheduler at {address}; is the cluster running?"
+        ) from None
+    try:
+        n_workers = max(1, len(client.scheduler_info().get("workers", {})))
+        if on_note is not None:
+            on_note(f"labelling on the Dask cluster at {address} ({n_workers} workers)")
+        shared = client.scatter(model, broadcast=True)
+        pending = deque()
+        for chunk in chunks:
+            pending.append(
+                client.submit(
+                    _label_chunk,
+                    shared,
+                    chunk,
+                    column_of(chunk),
+                    id_of(chunk),
+                    *options,
+                    pure=False,
+                )
+            )
+            if len(pending) >= 2 * n_workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        client.close()
 
 
 def _backend(model) -> str:

@@ -182,7 +182,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
                 f"Got {self.review_margin!r} instead."
             )
 
-    def fit(self, X, y, *, progress=None):
+    def fit(self, X, y, *, sample_weight=None, progress=None):
         """Fit the pipeline and tune per-label thresholds by cross-validation.
 
         Parameters
@@ -190,6 +190,10 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         X : sequence of str
             Report texts.
         y : sequence of label lists, ``"a;b"`` strings, or an (n, 7) indicator array
+        sample_weight : array-like of float, optional
+            Weight of each report: a report of weight w counts as ``round(w)`` copies (at least
+            one). Copies of a report stay in the same cross-validation fold, so the
+            out-of-fold probabilities never come from a model that saw the report.
         progress : callable, optional
             Called as ``progress(done, total)`` after each cross-validation fold and after the
             final fit (``total`` is ``threshold_cv + 1``).
@@ -206,6 +210,12 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         Y = labels_to_indicator(y)
         if len(texts) != len(Y):
             raise DataValidationError(f"{len(texts)} texts but {len(Y)} label rows")
+        copies = np.ones(len(texts), dtype=int)
+        if sample_weight is not None:
+            weights = np.asarray(sample_weight, dtype=float)
+            if weights.shape != (len(texts),) or not np.all(weights > 0):
+                raise DataValidationError("sample_weight must be one positive weight per report")
+            copies = np.maximum(1, np.rint(weights)).astype(int)
         need = max(self.threshold_cv, self.calibration_cv) * 2
         counts = Y.sum(axis=0)
         short = [label for label, n in zip(LABELS, counts, strict=True) if n < need]
@@ -213,18 +223,24 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
             raise DataValidationError(
                 f"each label needs at least {need} positive training reports; too few for {short}"
             )
+
+        def expanded(index):
+            rows = np.repeat(index, copies[index])
+            return [texts[i] for i in rows], Y[rows]
+
         folds = KFold(self.threshold_cv, shuffle=True, random_state=self.random_state)
         oof = np.zeros(Y.shape, dtype=float)
         template = self._build_pipeline()
         total = self.threshold_cv + 1
         for done, (train, test) in enumerate(folds.split(texts), start=1):
-            fold = clone(template).fit([texts[i] for i in train], Y[train])
+            fold = clone(template).fit(*expanded(train))
             oof[test] = fold.predict_proba([texts[i] for i in test])
             if progress is not None:
                 progress(done, total)
         self.thresholds_, f1s = tune_thresholds(Y, oof)
         self.cv_scores_ = {label: round(float(f), 4) for label, f in zip(LABELS, f1s, strict=True)}
-        self.pipeline_ = self._build_pipeline().fit(texts, Y)
+        self.oof_proba_ = oof
+        self.pipeline_ = self._build_pipeline().fit(*expanded(np.arange(len(texts))))
         self._shrink()
         self.classes_ = np.array(LABELS)
         if progress is not None:
@@ -354,6 +370,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         state = self.__dict__.copy()
         state.pop("_word_weights_", None)
         state.pop("_null_features_", None)
+        state.pop("oof_proba_", None)  # needed only while training; keeps the file small
         return state
 
 

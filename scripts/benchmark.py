@@ -1,18 +1,22 @@
-"""Benchmark safetylens: classification throughput and memory, start-up time, ITS fitting time.
+"""Benchmark safetylens: both models' throughput and memory, start-up time, ITS fitting time.
 
-For each input size it builds a CSV by resampling the labelled corpus (seeded), then measures:
+For each model (``fast`` and ``accurate``) and input size it builds a CSV by resampling the
+labelled corpus (seeded), then measures:
 
 * end-to-end ``safetylens classify`` throughput (CSV in, CSV out), single process and with
   ``--n-jobs 2``, each in a fresh process with its peak memory (RSS, workers included);
-* the bare fitted pipeline's ``predict_proba`` throughput on the same texts already in memory
-  (in 5,000-text chunks, as classify), and the ratio end-to-end / bare;
+* the bare model on the same texts already in memory, and the ratio end-to-end / bare. For
+  ``fast`` that is the fitted pipeline's ``predict_proba`` in 5,000-text chunks; for
+  ``accurate`` it is a bare ONNX Runtime session over ``model.onnx`` with ``tokenizer.json``
+  (each text tokenised, truncated to the model's window and run: the least work any caller
+  could do);
 * start-up time of ``safetylens --help`` (best of 7);
 * time to fit the ITS (quasi-Poisson, Fourier seasonality) for 1,000 monthly series of five years.
 
 Usage::
 
-    python scripts/benchmark.py                      # 10k, 100k and 1M reports
-    python scripts/benchmark.py --sizes 10000 100000 --skip-its
+    python scripts/benchmark.py                          # both models, default sizes
+    python scripts/benchmark.py --models accurate --sizes 2000 --skip-its
 """
 
 from __future__ import annotations
@@ -54,15 +58,35 @@ finally:
 )
 
 # The bare fitted pipeline on the same texts, already in memory, in a fresh process.
-_BARE = """
+_BARE_FAST = """
 import sys, time
 import pandas as pd
 from safetylens._modelcard import load_model
-model, _ = load_model()
+model = load_model("fast")
 texts = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)["description"].tolist()
 start = time.perf_counter()
 for i in range(0, len(texts), 5000):  # the chunk size classify uses: memory stays bounded
     model.pipeline_.predict_proba(texts[i : i + 5000])
+print(f"BENCH {len(texts) / (time.perf_counter() - start):.1f}")
+"""
+
+# A bare ONNX Runtime session over the accurate model's files: tokenise, truncate, run.
+_BARE_ACCURATE = """
+import json, sys, time
+import numpy as np, onnxruntime, pandas as pd
+from tokenizers import Tokenizer
+from safetylens._resources import models_dir
+folder = models_dir() / "accurate"
+window = json.loads((folder / "model_card.json").read_text())["params"]["max_length"]
+session = onnxruntime.InferenceSession(str(folder / "model.onnx"))
+tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+tokenizer.enable_truncation(window)
+tokenizer.no_padding()
+texts = pd.read_csv(sys.argv[1], dtype=str, keep_default_na=False)["description"].tolist()
+start = time.perf_counter()
+for encoding in tokenizer.encode_batch(texts):
+    ids = np.array([encoding.ids], dtype=np.int64)
+    session.run(None, {"input_ids": ids, "attention_mask": np.ones_like(ids)})
 print(f"BENCH {len(texts) / (time.perf_counter() - start):.1f}")
 """
 
@@ -99,7 +123,7 @@ def _write_input(n: int, path: str) -> None:
     frame.to_csv(path, index=False)
 
 
-def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
+def run_classify(path: Path, n_jobs: int, model: str) -> tuple[float, float]:
     """Seconds and peak RSS (MB, the larger of the main process and any worker; a worker's
     figure includes what it shared with the main process when it started)."""
     out = path.with_name(f"{path.stem}_out_{n_jobs}.csv")
@@ -113,6 +137,8 @@ def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
         str(out),
         "--n-jobs",
         str(n_jobs),
+        "--model",
+        model,
     ]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -123,10 +149,11 @@ def run_classify(path: Path, n_jobs: int) -> tuple[float, float]:
     return float(seconds), max(int(own), int(kids)) / 1024
 
 
-def bare_pipeline(path: Path) -> float:
-    """Reports per second of the fitted pipeline's predict_proba on in-memory texts."""
+def bare_model(path: Path, model: str) -> float:
+    """Reports per second of the bare model on in-memory texts."""
+    code = _BARE_FAST if model == "fast" else _BARE_ACCURATE
     done = subprocess.run(
-        [sys.executable, "-c", _BARE, str(path)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True
     )
     return float(done.stdout.split("BENCH ")[1])
 
@@ -165,9 +192,13 @@ def its_seconds(n_series: int = 1000) -> float:
     return time.perf_counter() - start
 
 
+SIZES = {"fast": [10_000, 100_000, 1_000_000], "accurate": [2_000, 20_000]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Benchmark safetylens.")
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--models", nargs="+", default=["fast", "accurate"])
+    parser.add_argument("--sizes", type=int, nargs="+", help="Input sizes (default per model).")
     parser.add_argument("--skip-its", action="store_true")
     args = parser.parse_args()
     print(
@@ -176,21 +207,23 @@ def main() -> None:
     )
     print(f"start-up: `safetylens --help` {startup_seconds():.3f} s (best of 7)")
     print(
-        f"{'reports':>9} {'bare rep/s':>11} {'e2e rep/s':>10} {'ratio':>6} {'2 jobs rep/s':>13} "
-        f"{'speed-up':>9} {'peak MB':>8} {'peak MB 2j':>10}"
+        f"{'model':>9} {'reports':>9} {'bare rep/s':>11} {'e2e rep/s':>10} {'ratio':>6} "
+        f"{'2 jobs rep/s':>13} {'speed-up':>9} {'peak MB':>8} {'peak MB 2j':>10}"
     )
     with tempfile.TemporaryDirectory() as folder:
-        for n in args.sizes:
-            path = build_input(n, Path(folder))
-            bare = bare_pipeline(path)
-            one, rss_one = run_classify(path, 1)
-            two, rss_two = run_classify(path, 2)
-            print(
-                f"{n:>9} {bare:>11.0f} {n / one:>10.0f} {bare and (n / one) / bare:>6.2f} "
-                f"{n / two:>13.0f} {one / two:>9.2f} {rss_one:>8.0f} {rss_two:>10.0f}",
-                flush=True,
-            )
-            path.unlink()
+        for model in args.models:
+            for n in args.sizes or SIZES[model]:
+                path = build_input(n, Path(folder))
+                bare = bare_model(path, model)
+                one, rss_one = run_classify(path, 1, model)
+                two, rss_two = run_classify(path, 2, model)
+                print(
+                    f"{model:>9} {n:>9} {bare:>11.0f} {n / one:>10.0f} "
+                    f"{bare and (n / one) / bare:>6.2f} {n / two:>13.0f} {one / two:>9.2f} "
+                    f"{rss_one:>8.0f} {rss_two:>10.0f}",
+                    flush=True,
+                )
+                path.unlink()
     if not args.skip_its:
         print(f"ITS: 1,000 monthly series of five years fitted in {its_seconds():.1f} s")
 

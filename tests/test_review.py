@@ -745,3 +745,50 @@ def test_more_wanted_than_there_are_and_rows_without_text(tmp_path):
         result = sample_review(source, tmp_path / "r.xlsx", n=10, seed=0)
     assert (result.n_sampled, result.n_no_text) == (2, 1)
     assert sorted(sampled_rows(tmp_path / "r.xlsx")) == [1, 3]
+
+
+# ---------------------------------------------------------------- into train and evaluate
+
+
+def test_train_takes_reviewed_rows_of_a_workbook_as_local_reports(
+    classified, tmp_path, small_corpus
+):
+    from safetylens._training import train_model
+
+    out = tmp_path / "r.xlsx"
+    sample_review(classified, out, n=60, seed=11)
+    filled = fill(out, classified, tmp_path / "filled.xlsx", rows=40)
+    corpus = tmp_path / "corpus.csv"
+    small_corpus.to_csv(corpus, index=False)
+    card = train_model(
+        [filled, corpus],
+        tmp_path / "m",
+        text_col="text",
+        cv=3,
+        local_weight=2,
+        params={"char_ngrams": None, "calibration_cv": 2},
+    )
+    assert card["training_data"]["n_reports"] == 40 + len(small_corpus)
+    local = card["local_reports"]
+    assert local["n_reports"] == 40 and local["weight"] == 2.0
+    assert local["before"]["model"] == "fast"
+    assert 0 <= local["after"]["macro_f1"] <= 1
+
+
+def test_evaluate_scores_a_model_on_the_reviewed_rows(classified, tmp_path):
+    from safetylens._metrics import score
+    from safetylens._model import labels_to_indicator
+    from safetylens._training import evaluate_file
+
+    out = tmp_path / "r.xlsx"
+    sample_review(classified, out, n=30, seed=12)
+    filled = fill(out, classified, tmp_path / "filled.xlsx", rows=25)
+    metrics = evaluate_file(filled, "fast")
+    truth = truth_of(classified).iloc[[r - 1 for r in sampled_rows(filled)[:25]]]
+    expected = score(
+        labels_to_indicator(truth["true_labels"].tolist()),
+        labels_to_indicator(truth["labels"].tolist()),
+    )
+    assert metrics == expected
+    result = run("evaluate", filled, "--model", "fast", "--json", catch=False)
+    assert json.loads(result.stdout) == expected

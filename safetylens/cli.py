@@ -119,6 +119,7 @@ def classify(
     Keeps every input column and row in order and adds labels, information_linked, p_<label>
     for each label, needs_review and, with --explain, evidence.
 
+    \b
     Example: safetylens classify datix_export.csv -o classified.csv --explain
     """
     from safetylens._classify import classify_file
@@ -243,6 +244,7 @@ def train(
 ) -> None:
     """Train a classifier on labelled reports and write a model folder with its card.
 
+    \b
     Example: safetylens train review.xlsx --include-shipped-corpus --local-weight 3 -o my_model
     """
     from safetylens._training import train_model
@@ -326,6 +328,7 @@ def evaluate(
     Prints precision, recall and F1 per label, micro and macro F1, and F1 of "any
     information-linked" (yes/no).
 
+    \b
     Example: safetylens evaluate sample_data/reports_test.csv --model fast --json
     """
     from safetylens._training import evaluate_file
@@ -354,6 +357,7 @@ def model_info(
 ) -> None:
     """Print a model's card: backend, labels, thresholds, training data, versions, metrics.
 
+    \b
     Example: safetylens model info --model fast
     """
     from safetylens._modelcard import format_card, read_card
@@ -388,6 +392,7 @@ def demo(
     time-series per site and against non-information-linked incidents as control, writing the
     classified file, tables, plots and an HTML report.
 
+    \b
     Example: safetylens demo --output-dir demo_out
     """
     from safetylens._demo import run_demo

@@ -102,6 +102,7 @@ def sample(
     column per label, comment), a Guide sheet with the taxonomy, and a hidden, protected sheet
     recording the design, the model's labels and probabilities, and the hashes.
 
+    \b
     Example: safetylens review sample classified.csv -o review.xlsx --n 200 --seed 7 --strata site
     """
     from safetylens._review_sample import sample_review
@@ -164,6 +165,7 @@ def score(
     Counts reviewed rows (reviewed = yes) and rows left; gives precision, recall and F1 per
     label, macro F1, any-information-linked and prevalence, each with an interval.
 
+    \b
     Example: safetylens review score review.xlsx --rollout 01/04/2020 --date-col incident_date
     """
     from safetylens._review_score import format_report, score_review

@@ -12,25 +12,24 @@ from typing import Annotated
 import typer
 
 from safetylens._cliutil import guard, info
+from safetylens.its.options import (
+    ArimaIntervals,
+    ArimaMethod,
+    Impact,
+    Model,
+    Period,
+    Seasonality,
+    StandardErrors,
+)
 
-_CHOICES = {
-    "period": ("month", "week", "quarter", "year"),
-    "model": ("quasipoisson", "poisson", "negbin", "ols", "arima"),
-    "se": ("model", "newey-west"),
-    "impact": ("level", "slope", "both"),
-    "seasonality": ("none", "fourier", "month"),
-    "arima-method": ("ml", "reml"),
-    "arima-intervals": ("adjusted", "wald"),
-}
 
+def _model_settings(values: dict) -> dict:
+    """The command's values of the SegmentedRegression parameters (named as in its signature)."""
+    from safetylens.its.regression import SegmentedRegression
 
-def _choice(option: str, value: str | None) -> None:
-    from safetylens.exceptions import DataValidationError
-
-    if value is not None and value not in _CHOICES[option]:
-        raise DataValidationError(
-            f"--{option} must be one of {', '.join(_CHOICES[option])}; got '{value}'"
-        )
+    settings = {n: values[n] for n in SegmentedRegression._get_param_names() if n in values}
+    settings["at"] = tuple(settings.get("at") or ())
+    return settings
 
 
 def its(
@@ -52,9 +51,7 @@ def its(
     date_col: Annotated[
         str, typer.Option("--date-col", help="Date column; or two columns as 'year,month'.")
     ] = "date",
-    period: Annotated[
-        str, typer.Option("--period", help="month, week, quarter or year.")
-    ] = "month",
+    period: Annotated[Period, typer.Option("--period", help="Length of a period.")] = Period.MONTH,
     label: Annotated[
         list[str] | None,
         typer.Option(
@@ -94,47 +91,45 @@ def its(
         float, typer.Option("--per", help="Show rates per this many denominator units.")
     ] = 1000,
     model: Annotated[
-        str | None,
+        Model | None,
         typer.Option(
             "--model",
-            help="quasipoisson, poisson, negbin, ols or arima [default: quasipoisson for "
-            "counts, ols for values]",
+            help="Regression model [default: quasipoisson for counts, ols for values].",
             show_default=False,
         ),
     ] = None,
     se: Annotated[
-        str, typer.Option("--se", help="ols standard errors: model or newey-west.")
-    ] = "model",
+        StandardErrors, typer.Option("--se", help="ols standard errors.")
+    ] = StandardErrors.MODEL,
     lags: Annotated[int, typer.Option("--lags", help="Newey-West lag.")] = 1,
     ar: Annotated[int, typer.Option("--ar", help="arima: AR order of the errors.")] = 1,
     seasonal_ar: Annotated[
         int, typer.Option("--seasonal-ar", help="arima: seasonal AR order (period 12 for months).")
     ] = 0,
     arima_method: Annotated[
-        str,
+        ArimaMethod,
         typer.Option(
             "--arima-method",
             help="arima: ml (exact maximum likelihood; estimates and SEs as R's arima) "
             "or reml (AR terms by REML, GLS for the rest; as nlme::gls).",
         ),
-    ] = "ml",
+    ] = ArimaMethod.ML,
     arima_intervals: Annotated[
-        str,
+        ArimaIntervals,
         typer.Option(
             "--arima-intervals",
             help="arima with ml: adjusted (REML covariance, t on n-k df; right coverage in "
-            "short series) or wald (normal quantile, exactly R's arima).",
+            "short series) or wald (ML standard errors, normal quantile: exactly R's arima).",
         ),
-    ] = "adjusted",
+    ] = ArimaIntervals.ADJUSTED,
     impact: Annotated[
-        str,
-        typer.Option(
-            "--impact", help="Change terms: level, slope or both (choose before seeing the data)."
-        ),
-    ] = "both",
+        Impact,
+        typer.Option("--impact", help="Change terms (choose before seeing the data)."),
+    ] = Impact.BOTH,
     seasonality: Annotated[
-        str, typer.Option("--seasonality", help="none, fourier or month.")
-    ] = "none",
+        Seasonality,
+        typer.Option("--seasonality", help="Fourier pairs, or month (quarter) indicators."),
+    ] = Seasonality.NONE,
     harmonics: Annotated[
         int, typer.Option("--harmonics", help="Fourier pairs for --seasonality fourier.")
     ] = 2,
@@ -204,16 +199,7 @@ def its(
     Example: safetylens its classified.csv --date-col reported --rollout 01/04/2021 --json
     """
     with guard(verbose):
-        for option, value in (
-            ("period", period),
-            ("model", model),
-            ("se", se),
-            ("impact", impact),
-            ("seasonality", seasonality),
-            ("arima-method", arima_method),
-            ("arima-intervals", arima_intervals),
-        ):
-            _choice(option, value)
+        settings = _model_settings(locals())
         from safetylens.io import read_table
         from safetylens.its import analyses_json, read_rollouts, run_analyses, write_outputs
 
@@ -230,7 +216,7 @@ def its(
             group_col=group_col,
             control=control or (),
             date_col=date_col,
-            period=period,
+            period=period.value,
             labels=label or (),
             information_linked=information_linked,
             count_col=count_col,
@@ -240,20 +226,7 @@ def its(
             covariates=covariate or (),
             source=input.name,
             denominator_source="denominator file" if denominator is None else denominator.name,
-            model=model,
-            impact=impact,
-            seasonality=seasonality,
-            harmonics=harmonics,
-            se=se,
-            lags=lags,
-            ar=ar,
-            seasonal_ar=seasonal_ar,
-            arima_method=arima_method,
-            arima_intervals=arima_intervals,
-            phase_in=phase_in,
-            alpha=alpha,
-            per=per,
-            at=tuple(at or ()),
+            **settings,
         )
         if json_output:
             typer.echo(analyses_json(results))

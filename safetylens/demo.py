@@ -40,6 +40,7 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
     from safetylens.classify import classify_file
     from safetylens.io import read_table
     from safetylens.its import read_rollouts, run_analyses, write_outputs
+    from safetylens.its.series import information_linked_rows
 
     data = sample_data_dir()
     folder = Path(output_dir)
@@ -56,7 +57,7 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
     results = []
     for site, go_live in rollouts.items():
         rows = incidents[incidents["site"] == site].copy()
-        linked = rows["labels"].str.len() > 0
+        linked = information_linked_rows(rows, source=classified.name)
         rows["incidents"] = [f"{site}: {LINKED if x else NOT_LINKED}" for x in linked]
         site_beds = beds.loc[beds["site"] == site, ["month", "occupied_bed_days"]]
         # Both series of a site share its bed days: say so with a group column.

@@ -88,7 +88,7 @@ def test_poisson_warns_about_overdispersion(counts):
     series = PeriodSeries.from_arrays("2015-01", counts=y, denominators=den)
     with pytest.warns(ModelWarning, match="Overdispersion"):
         result = SegmentedRegression(model="poisson").fit(series, rollout="2017-07-01")
-    assert any("Overdispersion" in w for w in result.warnings)
+    assert any("Overdispersion" in w for w in result.notes)
 
 
 def negbin_by_score_equations(X, y, offset):
@@ -261,7 +261,7 @@ def test_arima_ml_matches_exact_ar1_likelihood(continuous):
     half = stats.t.ppf(0.975, len(y) - 4) * reml_se[2]
     ci = result.conf_int().loc["level_change"]
     assert ci["ci_high"] - result.params["level_change"] == pytest.approx(half, rel=FOUR_SIG)
-    assert any("small-sample (REML" in note for note in result.notes)
+    assert "small-sample (REML" in result.methods
     wald = (
         quiet_fit(
             SegmentedRegression(model="arima", arima_intervals="wald"), series, rollout="2017-07"
@@ -405,7 +405,7 @@ def test_negbin_without_overdispersion_warns():
     rng = np.random.default_rng(3)
     series = PeriodSeries.from_arrays("2020-01", counts=rng.poisson(50, 24))
     result = quiet_fit(SegmentedRegression(model="negbin"), series, rollout="2021-01")
-    assert any("No overdispersion" in w for w in result.warnings)
+    assert any("No overdispersion" in w for w in result.notes)
     assert np.isfinite(result.bse).all()
 
 
@@ -421,7 +421,7 @@ def test_fewer_than_eight_periods_warns():
     series = PeriodSeries.from_arrays("2020-01", counts=[5, 6, 5, 7, 6, 4, 3, 4, 3, 4, 3, 4, 3, 4])
     with pytest.warns(ModelWarning, match="Only 6 periods before"):
         result = SegmentedRegression().fit(series, rollout="2020-07")
-    assert any("Only 6 periods before" in w for w in result.warnings)
+    assert any("Only 6 periods before" in w for w in result.notes)
 
 
 def test_phase_in_is_left_out_and_shifts_the_first_post_period():
@@ -464,3 +464,46 @@ def test_fourier_terms_for_quarters_skip_the_zero_sine():
         SegmentedRegression(model="poisson", seasonality="fourier"), series, rollout="2018-01-01"
     )
     assert "cos2" in result.params.index and "sin2" not in result.params.index
+
+
+def test_parameter_names_come_from_the_signature_and_each_has_a_check():
+    import inspect
+
+    names = SegmentedRegression._get_param_names()
+    signature = inspect.signature(SegmentedRegression.__init__)
+    assert names == [p for p in signature.parameters if p != "self"]
+    assert set(SegmentedRegression._parameter_constraints) == set(names)
+    spec = SegmentedRegression(model="ols").set_params(se="newey-west")
+    assert spec.get_params()["se"] == "newey-west"
+    with pytest.raises(DataValidationError, match="has no parameter 'sse'"):
+        spec.set_params(sse="model")
+
+
+def test_enum_members_and_strings_are_the_same_setting():
+    from safetylens.its import Model, StandardErrors
+
+    series = PeriodSeries.from_arrays("2020-01", values=[5.0, 5.2, 5.1, 5.6, 4.0, 4.2, 4.1, 4.3])
+    by_enum = quiet_fit(
+        SegmentedRegression(model=Model.OLS, se=StandardErrors.NEWEY_WEST),
+        series,
+        rollout="2020-05",
+    )
+    by_text = quiet_fit(
+        SegmentedRegression(model="ols", se="newey-west"), series, rollout="2020-05"
+    )
+    assert by_enum.settings["model"] == "ols" and type(by_enum.settings["model"]) is str
+    np.testing.assert_array_equal(by_enum.bse.to_numpy(), by_text.bse.to_numpy())
+    with pytest.raises(DataValidationError, match="The 'se' parameter .* one of model, newey-west"):
+        SegmentedRegression(model="ols", se="hac").fit(series, rollout="2020-05")
+
+
+def test_results_and_regression_import_without_a_cycle():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, safetylens.its.results\n"
+        "assert 'safetylens.its.regression' not in sys.modules\n"
+        "import safetylens.its.options\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -135,6 +135,13 @@ def test_report_and_files(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "&lt;export&gt;.csv" in page
     assert page.count("data:image/png;base64,") == 2
     assert "stacked model with group interactions" in page
+    import html as html_module
+
+    for result in results:
+        # one source for the method text, each caveat printed once
+        assert page.count(html_module.escape(result.methods)) == 1
+        for note in result.notes:
+            assert page.count(html_module.escape(note)) == 1
     tidy = tidy_results(results)
     assert list(tidy.columns) == [
         "analysis",

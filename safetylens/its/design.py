@@ -21,10 +21,6 @@ import pandas as pd
 from safetylens.exceptions import DataValidationError
 from safetylens.its.series import SEASON_LENGTH
 
-IMPACTS = ("level", "slope", "both")
-SEASONALITIES = ("none", "fourier", "month")
-PHASES = ("pre", "phase_in", "post")
-
 
 def segment_terms(n_periods: int, first_post: int, *, impact: str = "both") -> pd.DataFrame:
     """``time``, ``level_change`` and ``slope_change`` for ``n_periods`` periods.

@@ -6,6 +6,7 @@ import base64
 import datetime as dt
 import html
 
+from safetylens.its.methods import methods_text
 from safetylens.its.plot import figure_png
 from safetylens.its.tables import Table, fmt, render_html, result_tables
 
@@ -18,21 +19,6 @@ th:first-child, td:first-child { text-align: left; }
 img { max-width: 100%; }
 .warning { color: #8a4b00; }
 """
-
-_MODEL_WORDS = {
-    "quasipoisson": (
-        "a quasi-Poisson log-linear model (a Poisson GLM whose standard errors are scaled by "
-        "the Pearson chi-squared statistic over the residual degrees of freedom, allowing for "
-        "overdispersion)"
-    ),
-    "poisson": "a Poisson log-linear model",
-    "negbin": (
-        "a negative binomial log-linear model, with the dispersion parameter theta estimated "
-        "by maximum likelihood as in R's MASS::glm.nb"
-    ),
-    "ols": "ordinary least squares",
-    "arima": "a linear model with autoregressive (AR) errors on the exact likelihood",
-}
 
 REFERENCES = (
     "Wagner AK, Soumerai SB, Zhang F, Ross-Degnan D. Segmented regression analysis of "
@@ -48,67 +34,6 @@ REFERENCES = (
     "Lopez Bernal J, Cummins S, Gasparrini A. The use of controls in interrupted time series "
     "studies of public health interventions. Int J Epidemiol. 2018;47(6):2082-2093.",
 )
-
-
-def methods_text(result) -> str:
-    """The method of one analysis in words."""
-    s = result.settings
-    parts = [
-        f"The {result.period}ly series was analysed by segmented regression using "
-        f"{_MODEL_WORDS[result.model]}.",
-    ]
-    if result.is_count_model and "denominator" in result.series.data.columns:
-        parts.append(
-            f"The logarithm of the denominator ({result.series.denominator_name or 'denominator'}) "
-            f"was the offset, so the model describes rates; rates are shown per "
-            f"{s['per']:,g}."
-        )
-    changes = {
-        "both": "a change in level and a change in slope",
-        "level": "a change in level",
-        "slope": "a change in slope",
-    }[s["impact"]]
-    first_post = result.series.data.index[result.first_post]
-    parts.append(
-        f"The model had a baseline level and trend and {changes} from the first post-rollout "
-        f"period, {first_post} (rollout on {result.rollout.isoformat()}, in period "
-        f"{result.rollout_period}); the impact model was fixed before the analysis."
-    )
-    if s["phase_in"]:
-        parts.append(
-            f"{s['phase_in']} period(s) from the rollout on were treated as a phase-in "
-            "and left out of the fit."
-        )
-    if s["seasonality"] == "fourier":
-        parts.append(f"Seasonality was modelled with {s['harmonics']} pairs of Fourier terms.")
-    elif s["seasonality"] == "month":
-        parts.append("Seasonality was modelled with indicators for the calendar month (quarter).")
-    if result.model == "ols" and s["se"] == "newey-west":
-        parts.append(f"Standard errors were Newey-West with lag {s['lags']}, as Stata's newey.")
-    if result.model == "arima":
-        seasonal = f" with seasonal AR({s['seasonal_ar']})" if s["seasonal_ar"] else ""
-        how = (
-            "the AR coefficients were estimated by restricted maximum likelihood (REML) and "
-            "the terms by generalised least squares, as R's nlme::gls, with t intervals"
-            if s["arima_method"] == "reml"
-            else "all parameters were estimated by exact maximum likelihood (Kalman filter), as "
-            "R's arima"
-        )
-        parts.append(f"The errors followed an AR({s['ar']}) process{seasonal}; {how}.")
-    if result.controlled:
-        parts.append(
-            "The group was compared with the control group(s) in one stacked model with group "
-            "interactions; the effect credited to the rollout is the difference between the "
-            "group's changes and the control's, so a change seen in both (such as a change in "
-            "reporting culture) is not credited to the rollout."
-        )
-    parts.append(
-        f"Intervals are {1 - result.alpha:.0%} Wald intervals; effects compare the fitted "
-        "values with the counterfactual (the pre-rollout model extended), with delta-method "
-        "intervals. Residual autocorrelation was checked with the Ljung-Box and Durbin-Watson "
-        "statistics."
-    )
-    return " ".join(parts)
 
 
 def _data_summary(results) -> Table:
@@ -164,8 +89,6 @@ def html_report(results, *, source: str | None = None, plots: list[bytes] | None
         body.append(
             f'<img alt="{html.escape(result.title)}" src="data:image/png;base64,{encoded}">'
         )
-        for warning in result.warnings:
-            body.append(f'<p class="warning">Warning: {html.escape(warning)}</p>')
         body.append(render_html(result_tables(result)))
     body.append("<h2>References</h2><ol>")
     body.extend(f"<li>{html.escape(ref)}</li>" for ref in REFERENCES)

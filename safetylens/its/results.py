@@ -9,9 +9,10 @@ import sys
 import numpy as np
 import pandas as pd
 
+from safetylens.its import prediction
 from safetylens.its.controlled import control_view
 from safetylens.its.design import CHANGE_TERMS, counterfactual_design
-from safetylens.its.regression import COUNT_MODELS
+from safetylens.its.options import COUNT_MODELS
 from safetylens.its.series import PeriodSeries
 
 SUMMARY_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value"]
@@ -49,9 +50,10 @@ class ITSResult:
         Absolute and relative effect at each ``at`` (delta method).
     diagnostics : dict
     notes : tuple of str
-        How the model was estimated (covariance, p-values, codings).
-    warnings : tuple of str
-        Caveats (also emitted as :class:`~safetylens.exceptions.ModelWarning`).
+        The fit's caveats (too few periods, autocorrelation left, overdispersion, ...), also
+        emitted as :class:`~safetylens.exceptions.ModelWarning`.
+    methods : str
+        How the model was estimated, in words (:mod:`safetylens.its.methods`).
 
     Examples
     --------
@@ -84,7 +86,7 @@ class ITSResult:
         p_df,
         covariance: str,
         diagnostics: dict,
-        warnings: tuple,
+        notes: tuple,
         interval_cov: pd.DataFrame | None = None,
     ):
         state = dict(locals())
@@ -191,36 +193,43 @@ class ITSResult:
     def _interval_se(self) -> pd.Series:
         return pd.Series(np.sqrt(np.diag(self._interval_cov)), index=self._s["params"].index)
 
-    def _quantile(self, alpha: float, df) -> float:
-        from scipy import stats
+    def _quantile(self, alpha: float | None = None) -> float:
+        return prediction.quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
 
-        return float(
-            stats.norm.ppf(1 - alpha / 2) if df is None else stats.t.ppf(1 - alpha / 2, df)
-        )
+    @property
+    def ci_df(self):
+        """Degrees of freedom of the t quantile for intervals (``None``: normal quantile)."""
+        return self._s["ci_df"]
 
-    def _p_value(self, z):
-        from scipy import stats
+    @property
+    def covariance(self) -> str:
+        """How the standard errors were computed, in words."""
+        return self._s["covariance"]
 
-        z = np.abs(np.asarray(z, dtype=float))
-        df = self._s["p_df"]
-        return 2 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df))
+    @property
+    def uses_adjusted_intervals(self) -> bool:
+        """Whether intervals use a small-sample covariance other than the one of ``bse``."""
+        return self._s["interval_cov"] is not None
 
     @property
     def pvalues(self) -> pd.Series:
         with np.errstate(divide="ignore", invalid="ignore"):
             return pd.Series(
-                self._p_value(self.params / self._interval_se), index=self.params.index
+                prediction.p_value(self.params / self._interval_se, self._s["p_df"]),
+                index=self.params.index,
             )
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
-        """Wald intervals (normal quantile for GLMs and arima, t for ols).
+        """Intervals: estimate -/+ quantile x SE, with the normal quantile or t on ``ci_df``
+        (t for ``ols``, ``arima`` with adjusted intervals and REML, normal for GLMs and arima
+        with ``arima_intervals="wald"``).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``ci_low``, ``ci_high``, one row per term.
         """
-        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
+        q = self._quantile(alpha)
         params, se = self.params, self._interval_se
         return pd.DataFrame({"ci_low": params - q * se, "ci_high": params + q * se})
 
@@ -256,9 +265,9 @@ class ITSResult:
         estimate = float(w @ self._s["params"])
         se = float(np.sqrt(w @ self._s["cov"] @ w))
         interval_se = float(np.sqrt(w @ self._interval_cov @ w))
-        q = self._quantile(self.alpha, self._s["ci_df"])
+        q = self._quantile()
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = float(self._p_value(estimate / interval_se))
+            p = float(prediction.p_value(estimate / interval_se, self._s["p_df"]))
         return {
             "estimate": estimate,
             "se": se,
@@ -279,41 +288,21 @@ class ITSResult:
         return dict(self._s["diagnostics"])
 
     @property
-    def warnings(self) -> tuple:
-        return self._s["warnings"]
+    def notes(self) -> tuple:
+        """The fit's caveats, in the order they were found."""
+        return self._s["notes"]
 
     @property
-    def notes(self) -> tuple:
-        notes = [f"Standard errors: {self._s['covariance']}."]
-        if self._s["interval_cov"] is not None:
-            notes.append(
-                "Intervals and p-values use the small-sample (REML, as nlme::gls) covariance "
-                "rather than the ML standard errors shown: in short series ML standard errors are "
-                "too small and 95% intervals cover the truth less than 90% of the time."
-            )
-        if self._s["ci_df"] is None:
-            notes.append(f"Intervals: Wald, normal quantile, {1 - self.alpha:.0%}.")
-        else:
-            notes.append(f"Intervals: t with {self._s['ci_df']:g} df, {1 - self.alpha:.0%}.")
-        if self.model == "quasipoisson":
-            notes.append("p-values: t with the residual df, as R's summary.glm for quasi-Poisson.")
-        notes.append(
-            "level_change is read at the first post-rollout period; slope_change counts periods "
-            "from it (0 there)."
-        )
-        if self.controlled:
-            notes.append(
-                "Controlled: level_change and slope_change are differences from the control "
-                f"({', '.join(map(str, self.control_groups))}); control_level_change and "
-                "control_slope_change are the control's own changes."
-            )
-        if self.n_phase_in:
-            notes.append(f"{self.n_phase_in} phase-in period(s) left out of the fit.")
-        return tuple(notes)
+    def methods(self) -> str:
+        """How the model was estimated, in words (the text the report prints)."""
+        from safetylens.its.methods import methods_text
+
+        return methods_text(self)
 
     # ------------------------------------------------------------------ predictions
     @property
-    def _has_denominator(self) -> bool:
+    def has_denominator(self) -> bool:
+        """Whether the series has a denominator (rates rather than counts per period)."""
         return "denominator" in self.series.data.columns
 
     @property
@@ -322,7 +311,7 @@ class ITSResult:
         s = self.series
         if s.outcome == "value":
             return s.name
-        if self._has_denominator:
+        if self.has_denominator:
             per = self._s["settings"]["per"]
             unit = (s.denominator_name or "denominator").replace("_", " ")
             return f"{s.name} per {per:,g} {unit}"
@@ -330,23 +319,22 @@ class ITSResult:
 
     def _rate_multiplier(self) -> float:
         per = self._s["settings"]["per"]
-        return per if (self.is_count_model and self._has_denominator) else 1.0
+        return per if (self.is_count_model and self.has_denominator) else 1.0
 
     def _predict(self, X: np.ndarray, alpha: float | None = None):
         """Mean on the rate scale, with a pointwise interval, for design rows ``X``."""
-        b = self._s["params"].to_numpy()
-        V = self._interval_cov.to_numpy()
-        eta = X @ b
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X))
-        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
-        if self.is_count_model:
-            m = self._rate_multiplier()
-            return np.exp(eta) * m, np.exp(eta - q * se) * m, np.exp(eta + q * se) * m
-        return eta, eta - q * se, eta + q * se
+        return prediction.predict(
+            X,
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(alpha),
+            log_link=self.is_count_model,
+            multiplier=self._rate_multiplier(),
+        )
 
     def _to_column_scale(self, rate: np.ndarray) -> np.ndarray:
         """Rates back to the scale of the ``count`` / ``value`` column (expected counts)."""
-        if self.series.outcome == "value" or not self._has_denominator:
+        if self.series.outcome == "value" or not self.has_denominator:
             return rate
         den = self.series.data["denominator"].to_numpy()
         return rate * den / self._s["settings"]["per"]
@@ -356,7 +344,7 @@ class ITSResult:
         data = self.series.data
         if self.series.outcome == "value":
             return data["value"].copy()
-        if self._has_denominator:
+        if self.has_denominator:
             return data["count"] / data["denominator"] * self._s["settings"]["per"]
         return data["count"].copy()
 
@@ -414,13 +402,13 @@ class ITSResult:
     def effects(self) -> pd.DataFrame:
         """Absolute and relative effects at each ``at``, rollout versus counterfactual.
 
-        Absolute effects (on the rate scale) have delta-method intervals; relative effects of
-        count models are exact on the log scale and transformed, those of ``ols``/``arima``
-        use the delta method.
+        Relative effects of count models are exact on the log scale and transformed; absolute
+        effects and the relative effects of ``ols``/``arima`` use the delta method (see
+        :func:`~safetylens.its.prediction.effect_at`).
         """
-        b = self._s["params"]
+        b = self._s["params"].to_numpy()
         V = self._interval_cov.to_numpy()
-        q = self._quantile(self.alpha, self._s["ci_df"])
+        q = self._quantile()
         rows = []
         for k in self._s["settings"]["at"]:
             position = self._s["rollout_at"] + k
@@ -429,42 +417,16 @@ class ITSResult:
             for term in CHANGE_TERMS:
                 if term in x0.index:
                     x0[term] = 0.0
-            x1, x0, d = x1.to_numpy(float), x0.to_numpy(float), (x1 - x0).to_numpy(float)
-            eta1, eta0 = float(x1 @ b), float(x0 @ b)
-            if self.is_count_model:
-                m = self._rate_multiplier()
-                fitted, counterfactual = float(np.exp(eta1) * m), float(np.exp(eta0) * m)
-                grad_abs = m * (np.exp(eta1) * x1 - np.exp(eta0) * x0)
-                log_ratio, se_log = float(d @ b), float(np.sqrt(d @ V @ d))
-                relative = (
-                    float(np.exp(log_ratio) - 1),
-                    float(np.exp(log_ratio - q * se_log) - 1),
-                    float(np.exp(log_ratio + q * se_log) - 1),
-                )
-            else:
-                fitted, counterfactual = eta1, eta0
-                grad_abs = d
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    rel = (fitted - counterfactual) / counterfactual
-                    grad_rel = d / eta0 - (eta1 - eta0) / eta0**2 * x0
-                    se_rel = float(np.sqrt(grad_rel @ V @ grad_rel))
-                relative = (rel, rel - q * se_rel, rel + q * se_rel)
-            absolute = fitted - counterfactual
-            se_abs = float(np.sqrt(grad_abs @ V @ grad_abs))
-            rows.append(
-                {
-                    "at": int(k),
-                    "period": str(self.series.data.index[position]),
-                    "fitted": fitted,
-                    "counterfactual": counterfactual,
-                    "absolute_effect": absolute,
-                    "absolute_ci_low": absolute - q * se_abs,
-                    "absolute_ci_high": absolute + q * se_abs,
-                    "relative_effect": relative[0],
-                    "relative_ci_low": relative[1],
-                    "relative_ci_high": relative[2],
-                }
+            effect = prediction.effect_at(
+                x1.to_numpy(float),
+                x0.to_numpy(float),
+                b,
+                V,
+                q,
+                log_link=self.is_count_model,
+                multiplier=self._rate_multiplier(),
             )
+            rows.append({"at": int(k), "period": str(self.series.data.index[position]), **effect})
         return pd.DataFrame(rows)
 
     def series_table(self) -> pd.DataFrame:
@@ -479,7 +441,7 @@ class ITSResult:
             {
                 "period": data.index.astype(str),
                 outcome: data[outcome].to_numpy(),
-                "denominator": data["denominator"].to_numpy() if self._has_denominator else np.nan,
+                "denominator": data["denominator"].to_numpy() if self.has_denominator else np.nan,
                 "fitted": self._to_column_scale(self.fitted_rate().to_numpy()),
                 "counterfactual": self._to_column_scale(
                     self.counterfactual()["counterfactual"].to_numpy()
@@ -500,8 +462,8 @@ class ITSResult:
         >>> s = PeriodSeries.from_arrays("2021-01", counts=[9, 11, 10, 12, 6, 7, 5, 6])
         >>> d = SegmentedRegression(model="poisson").fit(s, rollout="2021-05").to_dict()
         >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
-        ['diagnostics', 'effects', 'group', 'model', 'n_phase_in', 'n_post', 'n_pre', 'notes',
-         'period', 'post_trend', 'rate_ratios', 'rollout', 'series', 'terms', 'warnings']
+        ['diagnostics', 'effects', 'group', 'methods', 'model', 'n_phase_in', 'n_post', 'n_pre',
+         'notes', 'period', 'post_trend', 'rate_ratios', 'rollout', 'series', 'terms']
         >>> json.loads(json.dumps(d)) == d
         True
         """
@@ -550,8 +512,8 @@ class ITSResult:
             "post_trend": None if post_trend is None else clean(post_trend),
             "effects": effects,
             "diagnostics": diagnostics,
-            "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "methods": self.methods,
             "series": series_rows,
         }
 
@@ -573,13 +535,16 @@ class ITSResult:
 
     def summary_text(self) -> str:
         """The readable summary (the same tables as the HTML report)."""
+        import textwrap
+
         from safetylens.its.tables import render_text, result_tables
 
         heading = (
             f"{self.title}: rollout {self.rollout.isoformat()} (period {self.rollout_period}); "
             f"{self.n_pre} periods before, {self.n_phase_in} phase-in, {self.n_post} after"
         )
-        return render_text(result_tables(self), title=heading)
+        methods = textwrap.fill("Methods: " + self.methods, 100)
+        return render_text(result_tables(self), title=heading) + "\n\n" + methods
 
     def print_summary(self, file=None) -> None:
         """Print :meth:`summary_text` (to stdout by default)."""

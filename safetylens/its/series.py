@@ -19,22 +19,39 @@ import pandas as pd
 
 from safetylens.dates import parse_date, parse_dates
 from safetylens.exceptions import DataValidationError, DataWarning
+from safetylens.its.options import Period
 from safetylens.taxonomy import LABELS, parse_labels
 
-PERIODS: dict[str, str] = {"month": "M", "week": "W-SUN", "quarter": "Q-DEC", "year": "Y-DEC"}
+PERIODS: dict[str, str] = {
+    Period.MONTH.value: "M",
+    Period.WEEK.value: "W-SUN",
+    Period.QUARTER.value: "Q-DEC",
+    Period.YEAR.value: "Y-DEC",
+}
 """Period names and their pandas frequencies (weeks run Monday to Sunday)."""
 
-SEASON_LENGTH: dict[str, int | None] = {"month": 12, "week": 52, "quarter": 4, "year": None}
+SEASON_LENGTH: dict[str, int | None] = {
+    Period.MONTH.value: 12,
+    Period.WEEK.value: 52,
+    Period.QUARTER.value: 4,
+    Period.YEAR.value: None,
+}
 """Periods per year, the Fourier period used for seasonality."""
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
 _EDGE_CHANCE = 0.01
 """An edge period is called incomplete when a gap that long would occur by chance less often."""
 
 
-def _check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise DataValidationError(f"period must be one of {', '.join(PERIODS)}; got '{period}'")
-    return PERIODS[period]
+def _check_period(period) -> str:
+    try:
+        return PERIODS[Period(period).value]
+    except ValueError:
+        raise DataValidationError(
+            f"period must be one of {', '.join(Period.values())}; got '{period}'"
+        ) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,6 +88,7 @@ class PeriodSeries:
 
     def __post_init__(self) -> None:
         freq = _check_period(self.period)
+        object.__setattr__(self, "period", Period(self.period).value)
         data = self.data
         if not isinstance(data.index, pd.PeriodIndex):
             raise DataValidationError("a PeriodSeries needs a PeriodIndex of periods")
@@ -217,13 +235,20 @@ def to_periods(frame: pd.DataFrame, date_col: str, period: str, source: str) -> 
 
 
 def _label_mask(frame: pd.DataFrame, labels, information_linked: bool, source: str) -> np.ndarray:
-    """Which rows to keep under ``--label`` / ``--information-linked`` (all when neither)."""
+    """Which rows to keep under ``--label`` / ``--information-linked`` (all when neither).
+
+    ``--information-linked`` reads the ``information_linked`` column that classify writes, and
+    only when it is absent falls back to "any label" in the ``labels`` column; ``--label``
+    reads the ``labels`` column.
+    """
     labels = list(labels or ())
     if not labels and not information_linked:
         return np.ones(len(frame), dtype=bool)
     unknown = [name for name in labels if name not in LABELS]
     if unknown:
         raise DataValidationError(f"unknown label '{unknown[0]}'; choose from {', '.join(LABELS)}")
+    if not labels and "information_linked" in frame.columns:
+        return _flags(frame["information_linked"], "information_linked", source)
     require_columns(frame, ["labels"], source)
     parsed: dict[object, frozenset] = {}
     keep = np.zeros(len(frame), dtype=bool)
@@ -244,6 +269,41 @@ def _label_mask(frame: pd.DataFrame, labels, information_linked: bool, source: s
             value = parsed[key]
         keep[row] = bool(value & wanted) if wanted else bool(value)
     return keep
+
+
+def information_linked_rows(frame: pd.DataFrame, source: str = "input") -> np.ndarray:
+    """Which rows are information-linked: the ``information_linked`` column, else any label.
+
+    Examples
+    --------
+    >>> information_linked_rows(pd.DataFrame({"information_linked": ["true", "false"]})).tolist()
+    [True, False]
+    """
+    return _label_mask(frame, (), True, source)
+
+
+def _flags(column: pd.Series, name: str, source: str) -> np.ndarray:
+    """A true/false column (``true``/``false`` as classify writes, 1/0, booleans) as bools."""
+    if column.dtype == bool:
+        return column.to_numpy()
+    out = np.zeros(len(column), dtype=bool)
+    for row, cell in enumerate(column.tolist()):
+        if isinstance(cell, bool | np.bool_):
+            out[row] = bool(cell)
+            continue
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            text = ""
+        elif isinstance(cell, int | float | np.integer | np.floating):
+            text = str(int(cell)) if float(cell) in (0.0, 1.0) else "?"
+        else:
+            text = str(cell).strip().lower()
+        if text in _TRUE:
+            out[row] = True
+        elif text not in _FALSE:
+            raise DataValidationError(
+                f"{source}: column '{name}', data row {row + 1}: not true or false"
+            )
+    return out
 
 
 def _incomplete_edges(dates: pd.DatetimeIndex, periods: pd.PeriodIndex) -> tuple[bool, bool]:
@@ -274,8 +334,9 @@ def count_events(
 ) -> dict[str | None, PeriodSeries]:
     """Count event-level rows (one row per incident) per period.
 
-    Periods run from the first to the last date in the whole file (before any label filter),
-    periods without incidents count 0, and a first or last period that the export only partly
+    Each group's periods run from its own first to its own last report (before any label
+    filter; without groups, the first and last date of the file), periods without incidents
+    count 0, and a first or last period that the export only partly
     covers is dropped with a :class:`~safetylens.exceptions.DataWarning`.
 
     Parameters
@@ -288,7 +349,8 @@ def count_events(
     labels : sequence of str, optional
         Keep incidents carrying any of these labels (``labels`` column).
     information_linked : bool, default=False
-        Keep incidents with at least one label.
+        Keep information-linked incidents: the ``information_linked`` column classify writes,
+        or, without it, rows with at least one label.
     group_col : str, optional
         Count each value of this column separately.
     source : str, default="input"

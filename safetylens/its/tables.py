@@ -135,10 +135,12 @@ def result_tables(result) -> list[Table]:
             value = ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
         rows.append((key.replace("_", " "), value if isinstance(value, str) else fmt(value)))
     tables.append(Table("Diagnostics", ("diagnostic", "value"), tuple(rows)))
-    notes = [*result.notes, *(f"Warning: {w}" for w in result.warnings)]
     tables.append(
         Table(
-            "Notes", ("", "note"), tuple((f"[{i}]", note) for i, note in enumerate(notes, start=1))
+            "Notes",
+            ("", "note"),
+            tuple((f"[{i}]", note) for i, note in enumerate(result.notes, start=1))
+            or (("", "None: no caveats were found."),),
         )
     )
     return tables

@@ -15,9 +15,6 @@ from safetylens.exceptions import DataValidationError, DataWarning, SafetylensEr
 from safetylens.its.regression import SegmentedRegression
 from safetylens.its.series import count_events, read_denominators, table_series, with_denominator
 
-RESULT_FILES = ("its_results.csv", "its_results.json", "report.html")
-"""Files written by :func:`write_outputs` besides one PNG per analysis."""
-
 
 def read_rollouts(
     frame: pd.DataFrame, *, group_col: str | None, source: str = "rollout file"

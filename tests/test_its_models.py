@@ -507,3 +507,57 @@ def test_results_and_regression_import_without_a_cycle():
         "import safetylens.its.options\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# ---------------------------------------------------------------- arima against R
+def r_arima_cases():
+    series = pd.read_csv(DATA / "arima_series.csv")
+    reference = pd.read_csv(DATA / "arima_ml_reference.csv")
+    for sid, rows in series.groupby("series"):
+        yield sid, rows, reference[reference["series"] == sid].set_index("term")
+
+
+def test_arima_ml_matches_r_on_ar1_and_ar2_series_of_12_to_60_a_side():
+    """R 4.2.2 ``arima(method = "ML")`` on 32 simulated series (AR(1), AR(2); 12+12, 24+24,
+    36+36, 60+60), made by data/its/arima_ml_reference.R: every term within 0.01 SE, every SE
+    within 1%, the AR coefficients too, and a log-likelihood at least R's."""
+    sizes = set()
+    for _, rows, ref in r_arima_cases():
+        n_pre, order = int(rows["n_pre"].iloc[0]), int(rows["ar"].iloc[0])
+        sizes.add((order, n_pre))
+        series = PeriodSeries.from_arrays("2000-01", values=rows["y"].to_numpy())
+        rollout = str(pd.Period("2000-01", freq="M") + n_pre)
+        spec = SegmentedRegression(model="arima", ar=order, arima_intervals="wald")
+        result = quiet_fit(spec, series, rollout=rollout)
+        for term in ("intercept", "time", "level_change", "slope_change"):
+            r_estimate, r_se = ref.loc[term, "estimate"], ref.loc[term, "se"]
+            assert abs(result.params[term] - r_estimate) < 0.01 * r_se
+            assert result.bse[term] == pytest.approx(r_se, rel=0.01)
+        diagnostics = result.diagnostics
+        for name, value in diagnostics["ar_coefficients"].items():
+            assert abs(value - ref.loc[name, "estimate"]) < 0.01 * ref.loc[name, "se"]
+            assert diagnostics["ar_standard_errors"][name] == pytest.approx(
+                ref.loc[name, "se"], rel=0.01
+            )
+        assert diagnostics["log_likelihood"] >= ref["loglik"].iloc[0] - 1e-6
+        assert diagnostics["log_likelihood"] == pytest.approx(ref["loglik"].iloc[0], abs=1e-4)
+        assert diagnostics["converged"] is True
+        assert diagnostics["sigma2"] == pytest.approx(ref["sigma2"].iloc[0], rel=1e-4)
+    assert sizes == {(p, n) for p in (1, 2) for n in (12, 24, 36, 60)}
+
+
+def test_arima_convergence_flag_is_true_only_at_the_optimum():
+    """The flag checks the gradient and a grid over the AR coefficients: a start far off
+    is detected as not converged."""
+    from safetylens.its.estimators import _ARProfile
+
+    _, rows, _ = next(r_arima_cases())
+    t = rows["t"].to_numpy(float)
+    post = (t >= 12).astype(float)
+    X = np.column_stack([np.ones_like(t), t, post, post * (t - 12)])
+    profile = _ARProfile(X, rows["y"].to_numpy(), np.arange(len(t)), 1, 0, None)
+    phi, converged = profile.maximise(restricted=False)
+    assert converged
+    far = phi + 0.3
+    gradient = profile._gradient(lambda f: profile.deviance(f, False), far)
+    assert np.abs(gradient).max() > 1e-3

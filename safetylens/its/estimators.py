@@ -261,47 +261,6 @@ def fit_ols(X, y, se, lags, unit_ids) -> Fit:
     return out
 
 
-def fit_arima_ml(X, y, ar, seasonal_ar, season_length) -> Fit:
-    """Regression with AR errors by exact ML; y is rescaled for a well-conditioned optimum."""
-    from statsmodels.tsa.statespace.sarimax import SARIMAX
-
-    scale = float(np.nanstd(y))
-    seasonal = (seasonal_ar, 0, 0, season_length) if seasonal_ar else (0, 0, 0, 0)
-    model = SARIMAX(y / scale, exog=X, order=(ar, 0, 0), seasonal_order=seasonal, trend="n")
-    res = model.fit(disp=False, cov_type="approx", maxiter=1000)
-    if not res.mle_retvals.get("converged", False):
-        rough = model.fit(disp=False, cov_type="none", method="nm", maxiter=5000)
-        res = model.fit(disp=False, cov_type="approx", maxiter=1000, start_params=rough.params)
-    k = X.shape[1]
-    names = list(model.param_names)
-    params = np.asarray(res.params)
-    cov = np.asarray(res.cov_params())
-    ar_coefficients = {}
-    for i, name in enumerate(names[k:], start=k):
-        if name.startswith("ar.S.L"):
-            ar_coefficients[f"sar{int(name[6:]) // season_length}"] = float(params[i])
-        elif name.startswith("ar.L"):
-            ar_coefficients[f"ar{name[4:]}"] = float(params[i])
-    residuals = np.asarray(res.resid)[~np.isnan(y)] * scale
-    out = Fit(
-        params=params[:k] * scale,
-        cov=cov[:k, :k] * scale**2,
-        residuals=residuals,
-        ci_df=None,
-        p_df=None,
-        diagnostics={
-            "ar_coefficients": ar_coefficients,
-            "sigma2": float(params[names.index("sigma2")]) * scale**2,
-            "converged": bool(res.mle_retvals.get("converged", False)),
-        },
-        covariance="exact ML (Kalman filter); standard errors from the numerical Hessian",
-        lb_model_df=ar + seasonal_ar,
-    )
-    if not out.diagnostics["converged"]:
-        out.warnings.append("The ARIMA likelihood did not converge; treat the results with care.")
-    return out
-
-
 def _ar_polynomial(ar_params, sar_params, season_length) -> np.ndarray:
     """Lag polynomial (1, -phi_1, ...) of AR(p) times seasonal AR(P)."""
     regular = np.r_[1.0, -np.asarray(ar_params, dtype=float)]
@@ -311,54 +270,268 @@ def _ar_polynomial(ar_params, sar_params, season_length) -> np.ndarray:
     return np.convolve(regular, seasonal)
 
 
+class _ARProfile:
+    """The Gaussian likelihood of a regression with AR(p) x seasonal AR(P) errors, observed at
+    ``positions`` (periods left out, such as a phase-in, are missing values the errors run
+    through), with the terms and the innovation variance profiled out by GLS.
+
+    This is the exact likelihood R's ``arima`` evaluates with its Kalman filter (stationary
+    start), and with ``restricted=True`` the REML criterion of ``nlme::gls``.
+    """
+
+    def __init__(self, X, y, positions, ar, seasonal_ar, season_length):
+        from statsmodels.tsa.arima_process import arma_acovf
+
+        self._acovf = arma_acovf
+        self.X, self.y = np.asarray(X, float), np.asarray(y, float)
+        self.ar, self.seasonal_ar = ar, seasonal_ar
+        self.season_length = season_length or 1
+        positions = np.asarray(positions)
+        self.order = ar + self.season_length * seasonal_ar if seasonal_ar else ar
+        # Consecutive periods: whiten by filtering (O(n)); with gaps (a phase-in), use the
+        # covariance of the observed periods.
+        self.contiguous = bool(np.all(np.diff(positions) == 1)) and len(positions) > self.order
+        self.lags = None if self.contiguous else np.abs(positions[:, None] - positions[None, :])
+        self.span = int(positions.max()) + 1
+
+    @property
+    def n_ar(self) -> int:
+        return self.ar + self.seasonal_ar
+
+    def coefficients(self, free) -> np.ndarray:
+        """AR coefficients (regular, then seasonal) from unconstrained values (stationary)."""
+        from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
+
+        free = np.asarray(free, float)
+        regular = constrain_stationary_univariate(free[: self.ar]) if self.ar else []
+        seasonal = constrain_stationary_univariate(free[self.ar :]) if self.seasonal_ar else []
+        return np.r_[regular, seasonal]
+
+    def whiten(self, phi):
+        """The diagonal of the Cholesky factor of the error covariance (innovation variance 1)
+        and the whitened X and y (whitened values are the standardised one-step errors)."""
+        polynomial = _ar_polynomial(phi[: self.ar], phi[self.ar :], self.season_length)
+        if self.contiguous:
+            from scipy.signal import lfilter
+
+            q = self.order
+            acov = self._acovf(polynomial, np.array([1.0]), nobs=max(q, 1))
+            Z = np.column_stack([self.X, self.y])
+            head = np.zeros((0, Z.shape[1]))
+            diag = np.ones(len(Z) - q)
+            if q:
+                from scipy.linalg import toeplitz
+
+                chol = np.linalg.cholesky(toeplitz(acov[:q]))
+                head = np.linalg.solve(chol, Z[:q])
+                diag = np.r_[np.diag(chol), diag]
+            tail = lfilter(polynomial, [1.0], Z, axis=0)[q:]
+            W = np.vstack([head, tail])
+            return diag, W[:, :-1], W[:, -1]
+        acov = self._acovf(polynomial, np.array([1.0]), nobs=self.span)
+        chol = np.linalg.cholesky(acov[self.lags])
+        W = np.linalg.solve(chol, np.column_stack([self.X, self.y]))
+        return np.diag(chol), W[:, :-1], W[:, -1]
+
+    def deviance(self, phi, restricted: bool, beta=None) -> float:
+        """-2 log-likelihood (ML) or the REML criterion, up to a constant."""
+        try:
+            diag, Xw, yw = self.whiten(phi)
+        except (np.linalg.LinAlgError, ValueError):  # not stationary
+            return float("inf")
+        if beta is None:
+            beta = np.linalg.lstsq(Xw, yw, rcond=None)[0]
+        n, k = self.X.shape
+        ssr = float(np.sum((yw - Xw @ beta) ** 2))
+        logdet = 2 * np.sum(np.log(diag))
+        if restricted:
+            return (n - k) * np.log(ssr / (n - k)) + logdet + np.linalg.slogdet(Xw.T @ Xw)[1]
+        return n * np.log(ssr / n) + logdet
+
+    def maximise(self, restricted: bool):
+        """The optimum over the AR coefficients, and whether it is a true one.
+
+        A coarse grid over the partial autocorrelations gives the starting points; from the
+        best two a simplex search runs to tight tolerances. The result counts as converged only
+        when the gradient there is (numerically) zero and no grid point is better.
+        """
+        from itertools import product
+
+        from scipy import optimize
+
+        if self.n_ar == 0:
+            return np.zeros(0), True
+
+        def objective(free):
+            return self.deviance(self.coefficients(free), restricted)
+
+        # The grid is over partial autocorrelations r; statsmodels' transform takes the free
+        # value x to r = x / sqrt(1 + x^2), so x = r / sqrt(1 - r^2).
+        pacf = np.linspace(-0.9, 0.9, 7 if self.n_ar <= 2 else 5)
+        ticks = pacf / np.sqrt(1 - pacf**2)
+        grid = [np.array(point) for point in product(ticks, repeat=self.n_ar)]
+        values = np.array([objective(g) for g in grid])
+        best_free, best_value = None, float("inf")
+        for start in [grid[i] for i in np.argsort(values)[:2]]:
+            simplex = np.vstack([start, start + 0.1 * np.eye(self.n_ar)])
+            found = optimize.minimize(
+                objective,
+                start,
+                method="Nelder-Mead",
+                options={
+                    "xatol": 1e-9,
+                    "fatol": 1e-11,
+                    "maxiter": 20000,
+                    "maxfev": 20000,
+                    "initial_simplex": simplex,
+                },
+            )
+            if found.fun < best_value:
+                best_free, best_value = found.x, float(found.fun)
+        phi = self.coefficients(best_free)
+        gradient = self._gradient(lambda f: self.deviance(f, restricted), phi)
+        converged = bool(
+            np.all(np.abs(gradient) < 1e-3)
+            and best_value <= values.min() + 1e-8
+            and np.all(np.abs(phi) < 1)
+        )
+        return phi, converged
+
+    @staticmethod
+    def _gradient(function, x, step=1e-5) -> np.ndarray:
+        out = np.zeros(len(x))
+        for i in range(len(x)):
+            e = np.zeros(len(x))
+            e[i] = step
+            out[i] = (function(x + e) - function(x - e)) / (2 * step)
+        return out
+
+    def gls(self, phi):
+        """GLS estimates at the AR coefficients ``phi``: beta, whitened X and innovations."""
+        _, Xw, yw = self.whiten(phi)
+        beta = np.linalg.lstsq(Xw, yw, rcond=None)[0]
+        return beta, Xw, yw - Xw @ beta
+
+    def ml_covariance(self, phi, beta) -> np.ndarray:
+        """Inverse Hessian of -log L over (AR coefficients, terms) at the ML optimum, the
+        covariance R's ``arima`` reports (sigma2 profiled out).
+
+        The terms' block is analytic (X'V^-1 X / sigma2); the cross block differentiates the
+        whitened score and the AR block the likelihood, by central differences.
+        """
+        n = len(self.y)
+        _, Xw, e = self.gls(phi)
+        sigma2 = float(e @ e) / n
+        m = self.n_ar
+        k = self.X.shape[1]
+        H = np.zeros((m + k, m + k))
+        H[m:, m:] = Xw.T @ Xw / sigma2
+        step = 1e-4
+
+        def half_deviance(x):
+            return 0.5 * self.deviance(x, restricted=False, beta=beta)
+
+        def score(x):
+            _, Xw_, yw_ = self.whiten(x)
+            return Xw_.T @ (yw_ - Xw_ @ beta)
+
+        for i in range(m):
+            ei = np.zeros(m)
+            ei[i] = step
+            H[i, m:] = H[m:, i] = -(score(phi + ei) - score(phi - ei)) / (2 * step) / sigma2
+            for j in range(i, m):
+                ej = np.zeros(m)
+                ej[j] = step
+                value = (
+                    half_deviance(phi + ei + ej)
+                    - half_deviance(phi + ei - ej)
+                    - half_deviance(phi - ei + ej)
+                    + half_deviance(phi - ei - ej)
+                ) / (4 * step**2)
+                H[i, j] = H[j, i] = value
+        return np.linalg.inv(H)
+
+
+def _ar_names(ar: int, seasonal_ar: int) -> list[str]:
+    return [f"ar{i}" for i in range(1, ar + 1)] + [f"sar{i}" for i in range(1, seasonal_ar + 1)]
+
+
+def _exact(X, y) -> bool:
+    ols_resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    return bool(np.allclose(ols_resid, 0, atol=1e-10 * max(1.0, float(np.abs(y).max()))))
+
+
+_EXACT_WARNING = (
+    "The model fits the data exactly: standard errors are 0 and intervals are not meaningful."
+)
+
+
+def fit_arima_ml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
+    """Regression with AR errors by exact maximum likelihood, as R's ``arima`` with ``xreg``.
+
+    The AR coefficients are found by profiling: for each value, GLS gives the terms and the
+    innovation variance in closed form, so the optimiser searches only over the AR
+    coefficients (1 to 3 numbers) and reaches the optimum. Standard errors come from the
+    Hessian over all coefficients; ``converged`` is true only when the gradient is zero and a
+    grid over the AR coefficients finds nothing better.
+    """
+    profile = _ARProfile(X, y, positions, ar, seasonal_ar, season_length)
+    exact = _exact(profile.X, profile.y)
+    n, k = profile.X.shape
+    if exact:
+        phi, converged = np.zeros(profile.n_ar), True
+    else:
+        phi, converged = profile.maximise(restricted=False)
+    beta, _, innovations = profile.gls(phi)
+    sigma2 = float(innovations @ innovations) / n
+    if exact:
+        cov = np.zeros((k, k))
+        ar_se = np.zeros(profile.n_ar)
+    else:
+        full = profile.ml_covariance(phi, beta)
+        m = profile.n_ar
+        cov = full[m:, m:]
+        ar_se = np.sqrt(np.clip(np.diag(full[:m, :m]), 0, None))
+    names = _ar_names(ar, seasonal_ar)
+    deviance = profile.deviance(phi, restricted=False) if not exact else float("nan")
+    out = Fit(
+        params=beta,
+        cov=cov,
+        residuals=innovations,
+        ci_df=None,
+        p_df=None,
+        diagnostics={
+            "ar_coefficients": dict(zip(names, map(float, phi), strict=True)),
+            "ar_standard_errors": dict(zip(names, map(float, ar_se), strict=True)),
+            "sigma2": sigma2,
+            "log_likelihood": -0.5 * (deviance + n + n * np.log(2 * np.pi)),
+            "converged": converged,
+        },
+        covariance="exact maximum likelihood (as R's arima); standard errors from the Hessian",
+        lb_model_df=ar + seasonal_ar,
+        exact=exact,
+    )
+    if exact:
+        out.warnings.append(_EXACT_WARNING)
+    elif not converged:
+        out.warnings.append(
+            "The ARIMA likelihood did not reach a clear optimum (the gradient is not zero, or "
+            "another AR value fits better); treat the results with care."
+        )
+    return out
+
+
 def fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
     """GLS with AR(p) x seasonal AR(P) errors, AR coefficients by REML (nlme::gls style)."""
-    from scipy import optimize
-    from statsmodels.tsa.arima_process import arma_acovf
-    from statsmodels.tsa.statespace.tools import constrain_stationary_univariate
-
-    n, k = X.shape
-    lags = np.abs(positions[:, None] - positions[None, :])
-    span = int(positions.max()) + 1
-
-    def coefficients(free):
-        regular = constrain_stationary_univariate(free[:ar]) if ar else np.array([])
-        seasonal = constrain_stationary_univariate(free[ar:]) if seasonal_ar else np.array([])
-        return regular, seasonal
-
-    def whiten(free):
-        polynomial = _ar_polynomial(*coefficients(free), season_length or 1)
-        acov = arma_acovf(polynomial, np.array([1.0]), nobs=span)
-        chol = np.linalg.cholesky(acov[lags])
-        return chol, np.linalg.solve(chol, X), np.linalg.solve(chol, y)
-
-    def restricted_deviance(free):
-        chol, Xw, yw = whiten(free)
-        beta = np.linalg.lstsq(Xw, yw, rcond=None)[0]
-        ssr = float(np.sum((yw - Xw @ beta) ** 2))
-        return (
-            (n - k) * np.log(ssr / (n - k))
-            + 2 * np.sum(np.log(np.diag(chol)))
-            + np.linalg.slogdet(Xw.T @ Xw)[1]
-        )
-
-    ols_resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
-    exact = np.allclose(ols_resid, 0, atol=1e-10 * max(1.0, float(np.abs(y).max())))
-    free = np.zeros(ar + seasonal_ar)
-    converged = True
-    if free.size and not exact:
-        best = optimize.minimize(
-            restricted_deviance,
-            free,
-            method="Nelder-Mead",
-            options={"xatol": 1e-9, "fatol": 1e-12, "maxiter": 4000},
-        )
-        free, converged = best.x, bool(best.success)
-    _, Xw, yw = whiten(free)
-    beta = np.linalg.lstsq(Xw, yw, rcond=None)[0]
-    innovations = yw - Xw @ beta
+    profile = _ARProfile(X, y, positions, ar, seasonal_ar, season_length)
+    n, k = profile.X.shape
+    exact = _exact(profile.X, profile.y)
+    if exact:
+        phi, converged = np.zeros(profile.n_ar), True
+    else:
+        phi, converged = profile.maximise(restricted=True)
+    beta, Xw, innovations = profile.gls(phi)
     sigma2 = float(innovations @ innovations) / (n - k)
-    regular, seasonal = coefficients(free)
     out = Fit(
         params=beta,
         cov=sigma2 * np.linalg.inv(Xw.T @ Xw),
@@ -366,10 +539,7 @@ def fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
         ci_df=n - k,
         p_df=n - k,
         diagnostics={
-            "ar_coefficients": {
-                **{f"ar{i}": float(v) for i, v in enumerate(regular, start=1)},
-                **{f"sar{i}": float(v) for i, v in enumerate(seasonal, start=1)},
-            },
+            "ar_coefficients": dict(zip(_ar_names(ar, seasonal_ar), map(float, phi), strict=True)),
             "sigma2": sigma2,
             "converged": converged,
         },
@@ -380,13 +550,11 @@ def fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
         exact=exact,
     )
     if exact:
+        out.warnings.append(_EXACT_WARNING)
+    elif not converged:
         out.warnings.append(
-            "The model fits the data exactly: standard errors are 0 and intervals are not "
-            "meaningful."
-        )
-    if not converged:
-        out.warnings.append(
-            "The REML fit of the AR terms did not converge; treat the results with care."
+            "The REML fit of the AR terms did not reach a clear optimum; treat the results with "
+            "care."
         )
     return out
 

@@ -87,4 +87,3 @@ class ArimaIntervals(Choice):
 
 COUNT_MODELS: tuple[str, ...] = (Model.QUASIPOISSON.value, Model.POISSON.value, Model.NEGBIN.value)
 """Log-link count models (results include rate ratios)."""
-

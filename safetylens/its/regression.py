@@ -372,8 +372,6 @@ class _Stacked:
     offset: np.ndarray | None
     unit_ids: np.ndarray
     fit_rows: np.ndarray
-    y_full: np.ndarray  # the series under study, every period (phase-in included)
-    design_full: np.ndarray  # its design, every period
 
 
 def _named_controls(control, series: PeriodSeries, model: str) -> dict:
@@ -527,9 +525,7 @@ def _stack_units(series, controls: dict, designs: list, timing: _Timing, setting
         unit_ids,
         np.tile(timing.phase[fit_rows], len(units)),
     )
-    return _Stacked(
-        units, columns, X, y, offset, unit_ids, fit_rows, y_units[0], designs[0].to_numpy(float)
-    )
+    return _Stacked(units, columns, X, y, offset, unit_ids, fit_rows)
 
 
 def _estimate(stacked: _Stacked, settings: dict, series: PeriodSeries) -> estimators.Fit:
@@ -567,13 +563,7 @@ def _dispatch(stacked: _Stacked, settings: dict, season_length) -> estimators.Fi
     reml = estimators.fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length)
     if settings["arima_method"] == "reml":
         return reml
-    fitted = estimators.fit_arima_ml(
-        stacked.design_full,
-        np.where(stacked.fit_rows, stacked.y_full, np.nan),
-        ar,
-        seasonal_ar,
-        season_length,
-    )
+    fitted = estimators.fit_arima_ml(X, y, positions, ar, seasonal_ar, season_length)
     if settings["arima_intervals"] == "adjusted" and not reml.exact:
         # Exact ML estimates and standard errors (as R's arima), but intervals and
         # p-values from the REML covariance with t on n-k df: ML intervals cover about

@@ -37,3 +37,7 @@ class DataWarning(SafetylensWarning):
 
 class ModelWarning(SafetylensWarning):
     """A fitted model has a caveat (autocorrelation left, overdispersion, few periods, ...)."""
+
+
+class AnalysisWarning(SafetylensWarning):
+    """One analysis of a batch (one group) could not be fitted; the others completed."""

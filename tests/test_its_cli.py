@@ -17,6 +17,8 @@ from safetylens.cli import app
 DATA = Path(__file__).parent / "data" / "its"
 ANALYSIS_KEYS = {
     "group",
+    "control",
+    "cumulative",
     "model",
     "period",
     "rollout",

@@ -561,3 +561,116 @@ def test_arima_convergence_flag_is_true_only_at_the_optimum():
     far = phi + 0.3
     gradient = profile._gradient(lambda f: profile.deviance(f, False), far)
     assert np.abs(gradient).max() > 1e-3
+
+
+# ---------------------------------------------------------------- shares against R
+@pytest.mark.parametrize("model", ["binomial", "quasibinomial"])
+def test_share_models_match_r_glm(model):
+    """R 4.2.2 glm(cbind(linked, total - linked) ~ t + level_change + slope_change,
+    family = binomial / quasibinomial) on data/its/share_series.csv: 1e-6."""
+    frame = pd.read_csv(DATA / "share_series.csv")
+    every = pd.read_csv(DATA / "binomial_reference.csv")
+    ref = every[every["model"] == model].set_index("term")
+    pearson_over_df = every.loc[every["model"] == "quasibinomial", "dispersion"].iloc[0]
+    from safetylens.its import table_series
+
+    series = table_series(frame, date_col="month", count_col="linked", total_col="total")[None]
+    result = quiet_fit(SegmentedRegression(model=model), series, rollout="2021-01-01")
+    names = {"intercept": "(Intercept)", "time": "t"}
+    for term in ("intercept", "time", "level_change", "slope_change"):
+        row = ref.loc[names.get(term, term)]
+        assert result.params[term] == pytest.approx(row["estimate"], rel=1e-6, abs=1e-9)
+        assert result.bse[term] == pytest.approx(row["se"], rel=1e-6)
+        assert result.pvalues[term] == pytest.approx(row["p_value"], rel=1e-5)
+    assert result.diagnostics["dispersion"] == pytest.approx(pearson_over_df, rel=1e-6)
+    odds = result.odds_ratios.loc["level_change"]
+    assert odds["estimate"] == pytest.approx(np.exp(ref.loc["level_change", "estimate"]), rel=1e-6)
+    assert result.rate_ratios is None
+    assert result.to_dict()["odds_ratios"]["level_change"]["estimate"] == odds["estimate"]
+
+
+def test_share_from_event_rows_counts_all_incidents_as_the_total():
+    from safetylens.its import count_events
+
+    rows = pd.DataFrame(
+        {
+            "date": ["01/01/2021", "02/01/2021", "03/01/2021", "03/02/2021", "04/02/2021"],
+            "information_linked": ["true", "false", "true", "false", "false"],
+        }
+    )
+    series = count_events(rows, date_col="date", information_linked=True, share=True)[None]
+    assert series.data["count"].tolist() == [2.0, 0.0]
+    assert series.data["total"].tolist() == [3.0, 2.0]
+    with pytest.raises(DataValidationError, match="--share models the share"):
+        count_events(rows, date_col="date", share=True)
+
+
+def test_share_needs_a_share_model_and_a_share_needs_a_total():
+    series = PeriodSeries.from_arrays("2020-01", counts=[5] * 12, totals=[20] * 12)
+    with pytest.raises(DataValidationError, match="use --model binomial or quasibinomial"):
+        SegmentedRegression(model="poisson").fit(series, rollout="2020-07")
+    with pytest.raises(DataValidationError, match="models a share: give the total"):
+        SegmentedRegression(model="binomial").fit(
+            PeriodSeries.from_arrays("2020-01", counts=[5] * 12), rollout="2020-07"
+        )
+
+
+def test_two_rollouts_add_a_second_level_and_slope_change():
+    """A pilot at month 12, trust-wide at month 24: the second change is estimated apart."""
+    t = np.arange(36, dtype=float)
+    values = 10 + 0.1 * t - 2.0 * (t >= 12) - 3.0 * (t >= 24) + 0.05 * np.sin(t)
+    series = PeriodSeries.from_arrays("2020-01", values=values)
+    result = quiet_fit(
+        SegmentedRegression(model="ols", impact="level"), series, rollout=["2021-01", "2022-01"]
+    )
+    assert list(result.params.index) == ["intercept", "time", "level_change", "level_change_2"]
+    assert result.params["level_change"] == pytest.approx(-2.0, abs=0.1)
+    assert result.params["level_change_2"] == pytest.approx(-3.0, abs=0.1)
+    assert [d.isoformat() for d in result.rollouts] == ["2021-01-01", "2022-01-01"]
+    both = quiet_fit(SegmentedRegression(model="ols"), series, rollout=["2021-01", "2022-01"])
+    assert {"slope_change", "slope_change_2"} <= set(both.params.index)
+    assert both.to_dict()["rollouts"] == ["2021-01-01", "2022-01-01"]
+    with pytest.raises(DataValidationError, match="after the rollout and before the second"):
+        SegmentedRegression(model="ols").fit(series, rollout=["2021-01", "2021-03"])
+
+
+def test_an_ambiguous_day_first_rollout_is_echoed_in_words():
+    series = PeriodSeries.from_arrays("2020-01", counts=[30, 32, 31, 33, 29, 30, 20, 21, 19, 22])
+    with pytest.warns(ModelWarning, match=r"read day first, as 3 June 2020; write it as ISO"):
+        result = SegmentedRegression(model="poisson").fit(series, rollout="03/06/2020")
+    assert result.rollout_period == pd.Period("2020-06", freq="M")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = SegmentedRegression(model="poisson").fit(series, rollout="13/06/2020")
+    assert not any("day first" in note for note in plain.notes)
+
+
+def test_sensitivity_refits_at_least_four_specifications():
+    from safetylens.its import run_analyses
+
+    frame = pd.read_csv(DATA / "sicily.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        (result,) = run_analyses(
+            frame,
+            rollout="2005-01-01",
+            date_col="year,month",
+            count_col="aces",
+            denominator_col="stdpop",
+            seasonality="fourier",
+            sensitivity=True,
+        )
+    rows = result.sensitivity
+    assert len(rows) >= 4 and rows[0]["specification"] == "as specified"
+    assert [r["specification"] for r in rows] == [
+        "as specified",
+        "negbin",
+        "arima (AR errors) on the rate",
+        "without seasonality",
+        "phase-in 1",
+    ]
+    assert rows[0]["level_change"]["estimate"] == pytest.approx(
+        result.rate_ratios.loc["level_change", "estimate"]
+    )
+    assert all(r["error"] is None for r in rows)
+    assert result.to_dict()["sensitivity"][3]["seasonality"] == "none"

@@ -91,6 +91,7 @@ def test_one_renderer_for_text_and_html():
         "Rate ratios",
         "Trend after the rollout (per period, model scale)",
         "Effects (incidents per 1,000 bed days)",
+        "Cumulative effect, 2020-11 to 2021-10 (12 months, incidents)",
         "Diagnostics",
         "Notes",
     ]
@@ -159,6 +160,9 @@ def test_report_and_files(tmp_path):
         "rate_ratio",
         "rr_ci_low",
         "rr_ci_high",
+        "odds_ratio",
+        "or_ci_low",
+        "or_ci_high",
     ]
     assert tidy.groupby("analysis").size().tolist() == [4, 8]
     written = write_outputs(results, tmp_path / "new" / "folder")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from safetylens.exceptions import FitError
-from safetylens.its.options import COUNT_MODELS
+from safetylens.its.options import COUNT_MODELS, SHARE_MODELS
 
 
 @dataclass
@@ -56,7 +56,7 @@ NUMERICAL_ERRORS = (
 """Errors that numerical libraries raise on hopeless fits; turned into a one-line FitError."""
 
 
-def check_design(X, columns, y, model, impact, unit_ids, phase) -> None:
+def check_design(X, columns, y, model, impact, unit_ids, phase, totals=None) -> None:
     """Refuse fits that cannot work, with one line saying why."""
     n, k = X.shape
     if n <= k:
@@ -86,8 +86,58 @@ def check_design(X, columns, y, model, impact, unit_ids, phase) -> None:
                     f"there are no incidents {side} the rollout, so the rate ratio would be "
                     "0 or infinite; a count model cannot estimate it"
                 )
+    elif model in SHARE_MODELS:
+        if not y.any() or np.all(y == totals):
+            share = "0%" if not y.any() else "100%"
+            raise FitError(f"the share is {share} in every period; there is nothing to model")
     elif np.ptp(y) == 0:
         raise FitError("the outcome never changes; there is nothing to model")
+
+
+def fit_share(X, y, totals, model) -> Fit:
+    """Logit-link binomial GLM of ``y`` out of ``totals`` (R ``glm(cbind(y, n - y) ~ ...)``);
+    quasi-binomial scales by Pearson chi-squared over the residual df, p-values with t."""
+    import statsmodels.api as sm
+
+    quasi = model == "quasibinomial"
+    glm = sm.GLM(np.column_stack([y, totals - y]), X, family=sm.families.Binomial())
+    res = glm.fit(scale=1.0, tol=1e-12)
+    fitted = np.asarray(res.fittedvalues)
+    if fitted.min() < 1e-9 or fitted.max() > 1 - 1e-9:
+        raise FitError(
+            "the share runs off to 0% or 100% (perfect prediction); use longer periods, "
+            "fewer terms, or --model ols"
+        )
+    pearson, df_resid = float(res.pearson_chi2), float(res.df_resid)
+    # statsmodels' own "X2" scale is taken on the proportions for two-column endog: the
+    # quasi-binomial scale is applied here as R does, Pearson chi-squared / residual df.
+    scale = pearson / df_resid if quasi else 1.0
+    out = Fit(
+        params=np.asarray(res.params),
+        cov=np.asarray(res.cov_params()) * scale,
+        residuals=np.asarray(res.resid_pearson),
+        ci_df=None,
+        p_df=df_resid if quasi else None,
+        diagnostics={"dispersion": pearson / df_resid, "converged": bool(res.converged)},
+        covariance=(
+            "quasi-binomial: model-based, scaled by Pearson chi-squared / residual df"
+            if quasi
+            else "binomial: model-based (scale 1)"
+        ),
+    )
+    if not res.converged:
+        out.warnings.append("The GLM did not converge; treat the results with care.")
+    if not quasi:
+        from scipy import stats
+
+        p_over = float(stats.chi2.sf(pearson, df_resid))
+        if p_over < 0.05:
+            out.warnings.append(
+                f"Overdispersion: Pearson chi-squared / df = {pearson / df_resid:.3g} "
+                f"(p = {p_over:.2g}); binomial standard errors are too small. Use --model "
+                "quasibinomial."
+            )
+    return out
 
 
 def fit_glm(X, y, offset, model) -> Fit:

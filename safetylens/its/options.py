@@ -44,6 +44,8 @@ class Model(Choice):
     QUASIPOISSON = "quasipoisson"
     POISSON = "poisson"
     NEGBIN = "negbin"
+    BINOMIAL = "binomial"
+    QUASIBINOMIAL = "quasibinomial"
     OLS = "ols"
     ARIMA = "arima"
 
@@ -87,3 +89,6 @@ class ArimaIntervals(Choice):
 
 COUNT_MODELS: tuple[str, ...] = (Model.QUASIPOISSON.value, Model.POISSON.value, Model.NEGBIN.value)
 """Log-link count models (results include rate ratios)."""
+
+SHARE_MODELS: tuple[str, ...] = (Model.BINOMIAL.value, Model.QUASIBINOMIAL.value)
+"""Logit-link models of a share: a count out of a total (results include odds ratios)."""

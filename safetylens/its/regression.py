@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import numbers
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from safetylens.its.controlled import CONTROLLED_TERMS, controlled_design
 from safetylens.its.design import design_matrix, phases
 from safetylens.its.options import (
     COUNT_MODELS,
+    SHARE_MODELS,
     ArimaIntervals,
     ArimaMethod,
     Impact,
@@ -258,12 +260,24 @@ class SegmentedRegression:
             name: self._parameter_constraints[name](name, value)
             for name, value in self.get_params().items()
         }
-        model = settings["model"] or ("quasipoisson" if series.outcome == "count" else "ols")
+        share = "total" in series.data.columns
+        default = "quasibinomial" if share else "quasipoisson"
+        model = settings["model"] or (default if series.outcome == "count" else "ols")
         settings["model"] = model
         if model in COUNT_MODELS and series.outcome != "count":
             raise DataValidationError(
                 f"model {model} needs counts; the series holds values (use --count-col, or "
                 "--model ols / arima for a continuous outcome)"
+            )
+        if model in SHARE_MODELS and not share:
+            raise DataValidationError(
+                f"model {model} models a share: give the total per period (--total-col, or "
+                "--share on event-level rows)"
+            )
+        if model in COUNT_MODELS and share:
+            raise DataValidationError(
+                f"the series is a share (a count out of a total): use --model binomial or "
+                f"quasibinomial, or ols / arima on the share, not {model}"
             )
         season = SEASON_LENGTH[series.period]
         if settings["seasonality"] == "fourier" and season:
@@ -282,21 +296,33 @@ class SegmentedRegression:
         return settings
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, series: PeriodSeries, *, rollout, control=None, group: str | None = None):
+    def fit(
+        self,
+        series: PeriodSeries,
+        *,
+        rollout,
+        control=None,
+        group: str | None = None,
+        label: str | None = None,
+    ):
         """Fit the segmented regression.
 
         Parameters
         ----------
         series : PeriodSeries
             The series under study.
-        rollout : str, datetime.date or pandas.Timestamp
+        rollout : str, datetime.date or pandas.Timestamp, or a sequence of two
             Rollout date; the period containing it is the rollout period. ISO or day first.
+            Two dates (a pilot, then the full rollout) add ``level_change_2`` and
+            ``slope_change_2`` from the second.
         control : PeriodSeries, sequence or dict of PeriodSeries, optional
             Control series for a controlled analysis (several are pooled, each keeping its
             own serial correlation); a dict names them. They must cover every period of
             ``series``.
         group : str, optional
             Name of the analysed group, carried into the result.
+        label : str, optional
+            How warnings name the group (default: ``group``), e.g. ``"site 'North'"``.
 
         Returns
         -------
@@ -321,7 +347,8 @@ class SegmentedRegression:
             fitted, settings["model"], len(stacked.units), int(stacked.fit_rows.sum())
         )
         notes = _collect_notes(series, timing, fitted, diagnostics, settings)
-        prefix = "" if group is None else f"{group}: "
+        name = label if label is not None else group
+        prefix = "" if name is None else f"{name}: "
         for message in notes[len(series.notes) :]:
             warnings.warn(prefix + message, ModelWarning, stacklevel=2)
         columns = stacked.columns
@@ -332,6 +359,7 @@ class SegmentedRegression:
             control_names=tuple(controls),
             group=group,
             rollout=timing.rollout,
+            rollouts=timing.rollouts,
             rollout_at=timing.rollout_at,
             phase=timing.phase,
             designs=tuple(designs),
@@ -354,8 +382,10 @@ class _Timing:
     """Where the rollout falls in the series."""
 
     rollout: object  # datetime.date
+    rollouts: tuple  # every rollout date (two for a pilot, then the full rollout)
     rollout_at: int  # position of the rollout period
     first_post: int  # position of the first fitted post-rollout period
+    second_post: int | None  # the same for a second rollout
     phase: np.ndarray  # "pre", "phase_in" or "post" per period
     at: tuple  # periods after the rollout period at which effects are reported
     notes: tuple  # caveats about the timing (few periods, effects inside the phase-in)
@@ -370,6 +400,7 @@ class _Stacked:
     X: np.ndarray
     y: np.ndarray
     offset: np.ndarray | None
+    totals: np.ndarray | None
     unit_ids: np.ndarray
     fit_rows: np.ndarray
 
@@ -412,33 +443,74 @@ def _rollout_date(rollout):
         ) from None
 
 
-def _locate_rollout(series: PeriodSeries, rollout, settings: dict) -> _Timing:
-    """The rollout period, the phase of every period, and the periods at which to report."""
-    index = series.data.index
-    rollout_date = _rollout_date(rollout)
-    rollout_period = pd.Period(rollout_date, freq=PERIODS[series.period])
-    if not index[0] <= rollout_period <= index[-1]:
+_DAY_FIRST = re.compile(r"\s*(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})\s*$")
+
+
+def _ambiguity_note(rollout, date) -> str | None:
+    """A note when a day-first date would read differently month first (03/04/2021)."""
+    if not isinstance(rollout, str):
+        return None
+    match = _DAY_FIRST.match(rollout)
+    if not match or match.group(1) == match.group(2):
+        return None
+    if int(match.group(1)) > 12 or int(match.group(2)) > 12:
+        return None
+    return (
+        f"The rollout date {rollout.strip()} was read day first, as {date.day} "
+        f"{date:%B %Y}; write it as ISO ({date.isoformat()}) to avoid doubt."
+    )
+
+
+def _rollout_dates(rollout) -> list:
+    """One or two rollout dates, in order."""
+    many = isinstance(rollout, list | tuple)
+    given = list(rollout) if many else [rollout]
+    if not 1 <= len(given) <= 2:
         raise DataValidationError(
-            f"rollout {rollout_date.isoformat()} is outside the data ({index[0]} to "
-            f"{index[-1]}); give a rollout date within the series"
+            f"give one rollout date, or two (a pilot, then the full rollout); got {len(given)}"
         )
+    return given
+
+
+def _locate_rollout(series: PeriodSeries, rollout, settings: dict) -> _Timing:
+    """The rollout period(s), the phase of every period, and the periods at which to report."""
+    index = series.data.index
+    given = _rollout_dates(rollout)
+    dates = [_rollout_date(r) for r in given]
+    notes = [n for n in (_ambiguity_note(r, d) for r, d in zip(given, dates, strict=True)) if n]
+    positions = []
+    for date in dates:
+        period = pd.Period(date, freq=PERIODS[series.period])
+        if not index[0] <= period <= index[-1]:
+            raise DataValidationError(
+                f"rollout {date.isoformat()} is outside the data ({index[0]} to "
+                f"{index[-1]}); give a rollout date within the series"
+            )
+        positions.append(int(index.get_loc(period)))
     phase_in = settings["phase_in"]
-    rollout_at = int(index.get_loc(rollout_period))
+    rollout_at = positions[0]
     first_post = rollout_at + phase_in
     n = len(index)
-    n_pre, n_post = rollout_at, max(n - first_post, 0)
-    notes = []
-    for side, count in (("before", n_pre), ("after", n_post)):
-        where = " (after the phase-in)" if side == "after" and phase_in else ""
+    second_at = positions[1] if len(positions) > 1 else None
+    end_first = second_at if second_at is not None else n
+    n_pre, n_post = rollout_at, max(end_first - first_post, 0)
+    sides = [("before", n_pre), ("after", n_post)]
+    if second_at is not None:
+        sides.append(("after the second", max(n - second_at - phase_in, 0)))
+    for side, count in sides:
+        where = " (after the phase-in)" if side != "before" and phase_in else ""
+        between = " and before the second" if side == "after" and second_at is not None else ""
         if count < MIN_PERIODS:
             raise DataValidationError(
-                f"only {count} period(s) {side} the rollout{where}; segmented regression "
-                f"needs at least {MIN_PERIODS} on each side ({FEW_PERIODS} or more recommended)"
+                f"only {count} period(s) {side} the rollout{where}{between}; segmented "
+                f"regression needs at least {MIN_PERIODS} on each side ({FEW_PERIODS} or more "
+                "recommended)"
             )
         if count < FEW_PERIODS:
             notes.append(
-                f"Only {count} periods {side} the rollout{where}: estimates are imprecise "
-                f"and the trend is poorly identified ({FEW_PERIODS} or more recommended)."
+                f"Only {count} periods {side} the rollout{where}{between}: estimates are "
+                f"imprecise and the trend is poorly identified ({FEW_PERIODS} or more "
+                "recommended)."
             )
     at = settings["at"] or (n - 1 - rollout_at,)
     inside = [k for k in at if 0 <= k < phase_in]
@@ -454,10 +526,12 @@ def _locate_rollout(series: PeriodSeries, rollout, settings: dict) -> _Timing:
                 f"{n - 1 - rollout_at} relative to the rollout period"
             )
     return _Timing(
-        rollout=rollout_date,
+        rollout=dates[0],
+        rollouts=tuple(dates),
         rollout_at=rollout_at,
         first_post=first_post,
-        phase=phases(n, rollout_at, phase_in),
+        second_post=None if second_at is None else second_at + phase_in,
+        phase=phases(n, rollout_at, phase_in, second_at),
         at=tuple(at),
         notes=tuple(notes),
     )
@@ -479,6 +553,7 @@ def _build_designs(series, controls: dict, timing: _Timing, settings: dict) -> l
                 seasonality=settings["seasonality"],
                 harmonics=settings["harmonics"],
                 covariates=data[series.covariates] if series.covariates else None,
+                second_post=timing.second_post,
             )
         )
     if controls:
@@ -489,15 +564,20 @@ def _build_designs(series, controls: dict, timing: _Timing, settings: dict) -> l
 
 
 def _outcome(data: pd.DataFrame, model: str, per: float):
-    """The modelled outcome and the offset: counts with log(denominator) for count models,
-    otherwise the value, or the rate per ``per`` when there is a denominator."""
+    """The modelled outcome and its companion: counts with log(denominator) as offset for
+    count models, counts with their totals for share models; otherwise the value, the share
+    in percent, or the rate per ``per`` when there is a denominator (and ``None``)."""
     has_den = "denominator" in data.columns
     if model in COUNT_MODELS:
         offset = np.log(data["denominator"].to_numpy(float)) if has_den else None
         return data["count"].to_numpy(float), offset
+    if model in SHARE_MODELS:
+        return data["count"].to_numpy(float), data["total"].to_numpy(float)
     if "value" in data.columns:
         return data["value"].to_numpy(float), None
     counts = data["count"].to_numpy(float)
+    if "total" in data.columns:  # ols / arima on the share, in percent
+        return counts / data["total"].to_numpy(float) * 100, None
     return (counts / data["denominator"].to_numpy(float) * per if has_den else counts), None
 
 
@@ -513,7 +593,9 @@ def _stack_units(series, controls: dict, designs: list, timing: _Timing, setting
     fit_rows = timing.phase != "phase_in"
     X = np.vstack([d.to_numpy(float)[fit_rows] for d in designs])
     y = np.concatenate([u[fit_rows] for u in y_units])
-    offset = None if offsets[0] is None else np.concatenate([o[fit_rows] for o in offsets])
+    extra = None if offsets[0] is None else np.concatenate([o[fit_rows] for o in offsets])
+    share = settings["model"] in SHARE_MODELS
+    offset, totals = (None, extra) if share else (extra, None)
     unit_ids = np.repeat(np.arange(len(units)), fit_rows.sum())
     columns = list(designs[0].columns)
     estimators.check_design(
@@ -524,8 +606,9 @@ def _stack_units(series, controls: dict, designs: list, timing: _Timing, setting
         settings["impact"],
         unit_ids,
         np.tile(timing.phase[fit_rows], len(units)),
+        totals,
     )
-    return _Stacked(units, columns, X, y, offset, unit_ids, fit_rows)
+    return _Stacked(units, columns, X, y, offset, totals, unit_ids, fit_rows)
 
 
 def _estimate(stacked: _Stacked, settings: dict, series: PeriodSeries) -> estimators.Fit:
@@ -556,6 +639,8 @@ def _dispatch(stacked: _Stacked, settings: dict, season_length) -> estimators.Fi
     model, X, y = settings["model"], stacked.X, stacked.y
     if model in COUNT_MODELS:
         return estimators.fit_glm(X, y, stacked.offset, model)
+    if model in SHARE_MODELS:
+        return estimators.fit_share(X, y, stacked.totals, model)
     if model == "ols":
         return estimators.fit_ols(X, y, settings["se"], settings["lags"], stacked.unit_ids)
     ar, seasonal_ar = settings["ar"], settings["seasonal_ar"]

@@ -12,13 +12,14 @@ import pandas as pd
 from safetylens.its import prediction
 from safetylens.its.controlled import control_view
 from safetylens.its.design import CHANGE_TERMS, counterfactual_design
-from safetylens.its.options import COUNT_MODELS
+from safetylens.its.options import COUNT_MODELS, SHARE_MODELS
 from safetylens.its.series import PeriodSeries
 
 SUMMARY_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value"]
 """Columns of :attr:`ITSResult.summary`."""
 
 _SLOPE_TERMS = ("slope_change", "control_slope_change")
+_SECOND_SLOPE_TERMS = ("slope_change_2", "control_slope_change_2")
 _LEVEL_TERMS = ("level_change", "control_level_change")
 
 
@@ -88,10 +89,22 @@ class ITSResult:
         diagnostics: dict,
         notes: tuple,
         interval_cov: pd.DataFrame | None = None,
+        rollouts: tuple = (),
+        sensitivity: tuple = (),
     ):
         state = dict(locals())
         del state["self"]
         object.__setattr__(self, "_s", state)
+
+    def replace(self, **changes) -> ITSResult:
+        """A copy with some of the stored parts changed (the result itself never changes)."""
+        return ITSResult(**(self._s | changes))
+
+    @property
+    def sensitivity(self) -> tuple:
+        """Rows of the sensitivity analysis (empty unless asked for; see
+        :mod:`safetylens.its.sensitivity`)."""
+        return self._s["sensitivity"]
 
     def __setattr__(self, name, value):
         raise AttributeError("ITSResult is read-only")
@@ -162,7 +175,23 @@ class ITSResult:
 
     @property
     def is_count_model(self) -> bool:
+        """Log-link count model (rate ratios)."""
         return self.model in COUNT_MODELS
+
+    @property
+    def is_share_model(self) -> bool:
+        """Logit-link model of a share (odds ratios)."""
+        return self.model in SHARE_MODELS
+
+    @property
+    def link(self) -> str:
+        """``"log"``, ``"logit"`` or ``"identity"``: how the terms relate to the mean."""
+        return "log" if self.is_count_model else ("logit" if self.is_share_model else "identity")
+
+    @property
+    def rollouts(self) -> tuple:
+        """Every rollout date (a second one when two interruptions were modelled)."""
+        return self._s["rollouts"]
 
     @property
     def design(self) -> pd.DataFrame:
@@ -240,13 +269,25 @@ class ITSResult:
         out["p_value"] = self.pvalues
         return out[SUMMARY_COLUMNS]
 
-    @property
-    def rate_ratios(self) -> pd.DataFrame | None:
-        if not self.is_count_model:
-            return None
+    def _ratios(self) -> pd.DataFrame:
         terms = [t for t in CHANGE_TERMS if t in self._s["params"].index]
         table = self.summary.loc[terms, ["estimate", "ci_low", "ci_high"]]
         return np.exp(table)
+
+    @property
+    def rate_ratios(self) -> pd.DataFrame | None:
+        """Count models: ``exp`` of the change terms, with intervals."""
+        return self._ratios() if self.is_count_model else None
+
+    @property
+    def odds_ratios(self) -> pd.DataFrame | None:
+        """Share models: ``exp`` of the change terms (odds ratios), with intervals."""
+        return self._ratios() if self.is_share_model else None
+
+    @property
+    def ratios(self) -> pd.DataFrame | None:
+        """The rate ratios or the odds ratios, whichever the model has."""
+        return self._ratios() if self.link != "identity" else None
 
     def lincom(self, weights: dict) -> dict:
         """A linear combination of the estimates, as Stata's ``lincom``.
@@ -280,7 +321,8 @@ class ITSResult:
     def post_trend(self) -> dict | None:
         """The group's trend after the rollout (``time`` + ``slope_change``, and the group and
         control terms in a controlled analysis), per period, on the model's scale."""
-        terms = [t for t in ("time", "treated_time", *_SLOPE_TERMS) if t in self._s["params"].index]
+        names = ("time", "treated_time", *_SLOPE_TERMS, *_SECOND_SLOPE_TERMS)
+        terms = [t for t in names if t in self._s["params"].index]
         return self.lincom(dict.fromkeys(terms, 1.0)) if terms else None
 
     @property
@@ -311,13 +353,22 @@ class ITSResult:
         s = self.series
         if s.outcome == "value":
             return s.name
+        if self.has_total:
+            return f"{s.name} (% of all incidents)"
         if self.has_denominator:
             per = self._s["settings"]["per"]
             unit = (s.denominator_name or "denominator").replace("_", " ")
             return f"{s.name} per {per:,g} {unit}"
         return f"{s.name} per {s.period}"
 
+    @property
+    def has_total(self) -> bool:
+        """Whether the series is a share: a count out of a total per period."""
+        return "total" in self.series.data.columns
+
     def _rate_multiplier(self) -> float:
+        if self.is_share_model:
+            return 100.0
         per = self._s["settings"]["per"]
         return per if (self.is_count_model and self.has_denominator) else 1.0
 
@@ -328,22 +379,32 @@ class ITSResult:
             self._s["params"].to_numpy(),
             self._interval_cov.to_numpy(),
             self._quantile(alpha),
-            log_link=self.is_count_model,
+            link=self.link,
             multiplier=self._rate_multiplier(),
         )
 
+    def _column_weights(self) -> np.ndarray:
+        """Per period: what turns the rate scale back into the outcome column's scale."""
+        data = self.series.data
+        if self.series.outcome == "value":
+            return np.ones(len(data))
+        if self.has_total:
+            return data["total"].to_numpy() / 100
+        if self.has_denominator:
+            return data["denominator"].to_numpy() / self._s["settings"]["per"]
+        return np.ones(len(data))
+
     def _to_column_scale(self, rate: np.ndarray) -> np.ndarray:
         """Rates back to the scale of the ``count`` / ``value`` column (expected counts)."""
-        if self.series.outcome == "value" or not self.has_denominator:
-            return rate
-        den = self.series.data["denominator"].to_numpy()
-        return rate * den / self._s["settings"]["per"]
+        return rate * self._column_weights()
 
     def observed_rate(self) -> pd.Series:
-        """The observed outcome on the rate scale."""
+        """The observed outcome on the rate scale (a share in percent for shares)."""
         data = self.series.data
         if self.series.outcome == "value":
             return data["value"].copy()
+        if self.has_total:
+            return data["count"] / data["total"] * 100
         if self.has_denominator:
             return data["count"] / data["denominator"] * self._s["settings"]["per"]
         return data["count"].copy()
@@ -377,6 +438,8 @@ class ITSResult:
             data = unit.data.reindex(self.series.data.index)
             if unit.outcome == "value":
                 observed.append(data["value"])
+            elif "total" in data.columns:
+                observed.append(data["count"] / data["total"] * 100)
             elif "denominator" in data.columns:
                 observed.append(data["count"] / data["denominator"] * per)
             else:
@@ -423,11 +486,46 @@ class ITSResult:
                 b,
                 V,
                 q,
-                log_link=self.is_count_model,
+                link=self.link,
                 multiplier=self._rate_multiplier(),
             )
             rows.append({"at": int(k), "period": str(self.series.data.index[position]), **effect})
         return pd.DataFrame(rows)
+
+    @property
+    def cumulative(self) -> dict | None:
+        """Observed against expected (counterfactual) totals after the rollout.
+
+        The window runs from the first post-rollout period to the last ``at`` (by default the
+        last period). Totals are on the outcome column's scale (incidents for counts and
+        shares), with ``[low, high]`` intervals for the expected total, the difference and the
+        relative difference, all from one interval (see
+        :func:`~safetylens.its.prediction.cumulative`). ``None`` when the window is empty.
+        """
+        start = self.first_post
+        end = self._s["rollout_at"] + max(self._s["settings"]["at"])
+        if end < start:
+            return None
+        window = slice(start, end + 1)
+        X0 = counterfactual_design(self._s["designs"][0]).to_numpy(float)[window]
+        outcome = self.series.outcome
+        out = prediction.cumulative(
+            self.series.data[outcome].to_numpy()[window],
+            X0,
+            self._column_weights()[window] * self._rate_multiplier(),
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(),
+            link=self.link,
+        )
+        index = self.series.data.index
+        return {
+            "from": str(index[start]),
+            "to": str(index[end]),
+            "periods": end - start + 1,
+            "unit": self.series.name if outcome == "value" else "incidents",
+            **out,
+        }
 
     def series_table(self) -> pd.DataFrame:
         """One row per period: the outcome, denominator, fitted, counterfactual and phase.
@@ -442,6 +540,7 @@ class ITSResult:
                 "period": data.index.astype(str),
                 outcome: data[outcome].to_numpy(),
                 "denominator": data["denominator"].to_numpy() if self.has_denominator else np.nan,
+                **({"total": data["total"].to_numpy()} if self.has_total else {}),
                 "fitted": self._to_column_scale(self.fitted_rate().to_numpy()),
                 "counterfactual": self._to_column_scale(
                     self.counterfactual()["counterfactual"].to_numpy()
@@ -462,8 +561,9 @@ class ITSResult:
         >>> s = PeriodSeries.from_arrays("2021-01", counts=[9, 11, 10, 12, 6, 7, 5, 6])
         >>> d = SegmentedRegression(model="poisson").fit(s, rollout="2021-05").to_dict()
         >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
-        ['diagnostics', 'effects', 'group', 'methods', 'model', 'n_phase_in', 'n_post', 'n_pre',
-         'notes', 'period', 'post_trend', 'rate_ratios', 'rollout', 'series', 'terms']
+        ['control', 'cumulative', 'diagnostics', 'effects', 'group', 'methods', 'model',
+         'n_phase_in', 'n_post', 'n_pre', 'notes', 'period', 'post_trend', 'rate_ratios',
+         'rollout', 'series', 'terms']
         >>> json.loads(json.dumps(d)) == d
         True
         """
@@ -475,9 +575,9 @@ class ITSResult:
             }
 
         terms = {name: clean(dict(row)) for name, row in self.summary.iterrows()}
-        rate_ratios = None
-        if self.rate_ratios is not None:
-            rate_ratios = {name: clean(dict(row)) for name, row in self.rate_ratios.iterrows()}
+        ratios = None
+        if self.ratios is not None:
+            ratios = {name: clean(dict(row)) for name, row in self.ratios.iterrows()}
         effects = [clean(row) for row in self.effects.to_dict(orient="records")]
         for effect in effects:
             effect["unit"] = self.rate_unit
@@ -499,8 +599,15 @@ class ITSResult:
         if self.controlled:
             diagnostics["control_groups"] = [str(g) for g in self.control_groups]
         post_trend = self.post_trend
-        return {
+        cumulative = self.cumulative
+        if cumulative is not None:
+            cumulative = {
+                k: [_json_number(x) for x in v] if isinstance(v, list) else v
+                for k, v in clean(cumulative).items()
+            }
+        out = {
             "group": None if self.group is None else str(self.group),
+            "control": [str(g) for g in self.control_groups] if self.controlled else None,
             "model": self.model,
             "period": self.period,
             "rollout": self.rollout.isoformat(),
@@ -508,14 +615,30 @@ class ITSResult:
             "n_post": self.n_post,
             "n_phase_in": self.n_phase_in,
             "terms": terms,
-            "rate_ratios": rate_ratios,
+            "rate_ratios": ratios if self.is_count_model else None,
             "post_trend": None if post_trend is None else clean(post_trend),
             "effects": effects,
+            "cumulative": cumulative,
             "diagnostics": diagnostics,
             "notes": list(self.notes),
             "methods": self.methods,
             "series": series_rows,
         }
+        if self.is_share_model:
+            out["odds_ratios"] = ratios
+        if self.sensitivity:
+            out["sensitivity"] = [
+                {
+                    k: (
+                        {kk: _json_number(vv) for kk, vv in v.items()} if isinstance(v, dict) else v
+                    )
+                    for k, v in row.items()
+                }
+                for row in self.sensitivity
+            ]
+        if len(self.rollouts) > 1:
+            out["rollouts"] = [d.isoformat() for d in self.rollouts]
+        return out
 
     def plot(self, ax=None):
         """Observed points, fitted lines, counterfactual with its band, rollout and phase-in.
@@ -567,11 +690,11 @@ class ITSResult:
         if self.n_phase_in:
             head += f", {self.n_phase_in} phase-in"
         level = f"{1 - self.alpha:.0%} CI"
-        table = self.rate_ratios if self.is_count_model else self.summary
+        table = self.ratios if self.ratios is not None else self.summary
         for term in CHANGE_TERMS:
             if term in table.index:
                 row = table.loc[term]
-                prefix = "RR " if self.is_count_model else ""
+                prefix = {"log": "RR ", "logit": "OR "}.get(self.link, "")
                 return (
                     f"{head}; {term} {prefix}{row['estimate']:.4g} ({level} "
                     f"{row['ci_low']:.4g} to {row['ci_high']:.4g})>"

@@ -64,7 +64,10 @@ def result_tables(result) -> list[Table]:
     summary = result.summary
     tables.append(
         Table(
-            "Estimates (model scale: log rate)" if result.is_count_model else "Estimates",
+            {
+                "log": "Estimates (model scale: log rate)",
+                "logit": "Estimates (model scale: log odds)",
+            }.get(result.link, "Estimates"),
             ("term", "estimate", "SE", f"{level} CI low", f"{level} CI high", "p"),
             tuple(
                 (term, fmt(r.estimate), fmt(r.se), fmt(r.ci_low), fmt(r.ci_high), fmt_p(r.p_value))
@@ -72,14 +75,15 @@ def result_tables(result) -> list[Table]:
             ),
         )
     )
-    if result.rate_ratios is not None:
+    if result.ratios is not None:
+        kind = "rate ratio" if result.link == "log" else "odds ratio"
         tables.append(
             Table(
-                "Rate ratios",
-                ("term", "rate ratio", f"{level} CI low", f"{level} CI high"),
+                kind.capitalize() + "s",
+                ("term", kind, f"{level} CI low", f"{level} CI high"),
                 tuple(
                     (term, fmt(r.estimate), fmt(r.ci_low), fmt(r.ci_high))
-                    for term, r in result.rate_ratios.iterrows()
+                    for term, r in result.ratios.iterrows()
                 ),
             )
         )
@@ -129,6 +133,9 @@ def result_tables(result) -> list[Table]:
             ),
         )
     )
+    cumulative = result.cumulative
+    if cumulative is not None:
+        tables.append(cumulative_table(result, cumulative, level))
     rows = []
     for key, value in result.diagnostics.items():
         if isinstance(value, dict):
@@ -144,6 +151,34 @@ def result_tables(result) -> list[Table]:
         )
     )
     return tables
+
+
+def cumulative_table(result, c: dict, level: str) -> Table:
+    """The cumulative effect: observed against expected totals after the rollout."""
+    return Table(
+        f"Cumulative effect, {c['from']} to {c['to']} ({c['periods']} {result.period}s, "
+        f"{c['unit']})",
+        (
+            "observed",
+            "expected",
+            f"{level} CI",
+            "difference",
+            f"{level} CI",
+            "relative",
+            f"{level} CI",
+        ),
+        (
+            (
+                fmt(c["observed"]),
+                fmt(c["expected"]),
+                f"{fmt(c['expected_ci'][0])} to {fmt(c['expected_ci'][1])}",
+                fmt(c["difference"]),
+                f"{fmt(c['difference_ci'][0])} to {fmt(c['difference_ci'][1])}",
+                _percent(c["relative"]),
+                f"{_percent(c['relative_ci'][0])} to {_percent(c['relative_ci'][1])}",
+            ),
+        ),
+    )
 
 
 def _percent(value) -> str:

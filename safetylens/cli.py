@@ -268,6 +268,7 @@ def _format_card(card: dict) -> str:
 
 
 app.command("its")(its)
+app.command("power")(__import__("safetylens.cli_its", fromlist=["power"]).power)
 
 
 @app.command()

@@ -1,7 +1,10 @@
-"""The ``safetylens its`` command: interrupted time-series analysis from the command line.
+"""The ``safetylens its`` and ``safetylens power`` commands.
 
-Only parses options, calls :func:`safetylens.its.run_analyses` and prints; pandas, statsmodels
-and matplotlib are imported inside the command so ``safetylens --help`` stays instant.
+Only parses options, calls the library (:func:`safetylens.its.run_analyses`,
+:func:`safetylens.its.power.power_analysis`) and prints. The choices are the str enums of
+:mod:`safetylens.its.options`; the input options are defined once here and shared by both
+commands; values are forwarded by the names of the library's parameters. pandas, statsmodels
+and matplotlib are imported inside the commands so ``safetylens --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from safetylens._cliutil import guard, info
+from safetylens._cliutil import EXIT_BAD_INPUT, guard, info
 from safetylens.its.options import (
     ArimaIntervals,
     ArimaMethod,
@@ -22,146 +25,230 @@ from safetylens.its.options import (
     StandardErrors,
 )
 
+EXIT_SOME_FAILED = 3
+"""Exit code when some groups of a batch could not be fitted (the others were written)."""
+
+# ---------------------------------------------------------------- options shared by its and power
+Input = Annotated[
+    Path,
+    typer.Argument(
+        help="Incident export (one row per incident) or an aggregated series: .csv, .xlsx, "
+        ".parquet or .jsonl.",
+        show_default=False,
+    ),
+]
+DateCol = Annotated[
+    str, typer.Option("--date-col", help="Date column; or two columns as 'year,month'.")
+]
+PeriodOption = Annotated[Period, typer.Option("--period", help="Length of a period.")]
+Labels = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label",
+        help="Keep incidents with this label (repeatable; reads the labels column).",
+        show_default=False,
+    ),
+]
+InformationLinked = Annotated[
+    bool,
+    typer.Option(
+        "--information-linked",
+        help="Keep information-linked incidents (the information_linked column classify "
+        "writes; without it, incidents with any label).",
+    ),
+]
+CountCol = Annotated[
+    str | None, typer.Option("--count-col", help="Aggregated input: the count per period.")
+]
+ValueCol = Annotated[
+    str | None,
+    typer.Option(
+        "--value-col", help="Aggregated input: a rate or other continuous value per period."
+    ),
+]
+DenominatorCol = Annotated[
+    str | None,
+    typer.Option("--denominator-col", help="Denominator column in the same (aggregated) file."),
+]
+DenominatorFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--denominator",
+        help="Denominator file: a period column and a value column (and optionally the group "
+        "column).",
+    ),
+]
+TotalCol = Annotated[
+    str | None,
+    typer.Option(
+        "--total-col",
+        help="Aggregated input: all incidents per period, of which --count-col are the ones "
+        "studied; models the share (binomial).",
+    ),
+]
+Share = Annotated[
+    bool,
+    typer.Option(
+        "--share",
+        help="Event-level input: model the share of the chosen incidents (--label or "
+        "--information-linked) among all reported incidents, controlling for reporting culture.",
+    ),
+]
+FromDate = Annotated[
+    str | None,
+    typer.Option("--from", help="First day of the export window (rows before it are left out)."),
+]
+ToDate = Annotated[
+    str | None,
+    typer.Option("--to", help="Last day of the export window (rows after it are left out)."),
+]
+Covariates = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--covariate",
+        help="Aggregated input: a column to adjust for (repeatable).",
+        show_default=False,
+    ),
+]
+GroupCol = Annotated[
+    str | None,
+    typer.Option("--group-col", help="One analysis per value of this column (sites, wards, ...)."),
+]
+Sheet = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")]
+ModelOption = Annotated[
+    Model | None,
+    typer.Option(
+        "--model",
+        help="Regression model [default: quasipoisson for counts, quasibinomial for shares, ols "
+        "for values].",
+        show_default=False,
+    ),
+]
+SeOption = Annotated[StandardErrors, typer.Option("--se", help="ols standard errors.")]
+Lags = Annotated[int, typer.Option("--lags", help="Newey-West lag.")]
+Ar = Annotated[int, typer.Option("--ar", help="arima: AR order of the errors.")]
+SeasonalAr = Annotated[
+    int, typer.Option("--seasonal-ar", help="arima: seasonal AR order (period 12 for months).")
+]
+ArimaMethodOption = Annotated[
+    ArimaMethod,
+    typer.Option(
+        "--arima-method",
+        help="arima: ml (exact maximum likelihood; estimates and SEs as R's arima) or reml (AR "
+        "terms by REML, GLS for the rest; as nlme::gls).",
+    ),
+]
+ArimaIntervalsOption = Annotated[
+    ArimaIntervals,
+    typer.Option(
+        "--arima-intervals",
+        help="arima with ml: adjusted (REML covariance, t on n-k df; right coverage in short "
+        "series) or wald (ML standard errors, normal quantile: exactly R's arima).",
+    ),
+]
+ImpactOption = Annotated[
+    Impact, typer.Option("--impact", help="Change terms (choose before seeing the data).")
+]
+SeasonalityOption = Annotated[
+    Seasonality,
+    typer.Option("--seasonality", help="Fourier pairs, or month (quarter) indicators."),
+]
+Harmonics = Annotated[
+    int, typer.Option("--harmonics", help="Fourier pairs for --seasonality fourier.")
+]
+PhaseIn = Annotated[
+    int,
+    typer.Option("--phase-in", help="Periods from the rollout on left out of the fit (shaded)."),
+]
+Alpha = Annotated[float, typer.Option("--alpha", help="1 - confidence level.")]
+Per = Annotated[float, typer.Option("--per", help="Show rates per this many denominator units.")]
+JsonOutput = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
+Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")]
+
 
 def _model_settings(values: dict) -> dict:
     """The command's values of the SegmentedRegression parameters (named as in its signature)."""
     from safetylens.its.regression import SegmentedRegression
 
     settings = {n: values[n] for n in SegmentedRegression._get_param_names() if n in values}
-    settings["at"] = tuple(settings.get("at") or ())
+    if "at" in settings:
+        settings["at"] = tuple(settings["at"] or ())
     return settings
 
 
+def _series_options(values: dict, input: Path, denominator: Path | None, sheet) -> dict:
+    """The command's values of :func:`~safetylens.its.analysis.build_series`, by its names."""
+    import inspect
+
+    from safetylens.io import read_table
+    from safetylens.its.analysis import build_series
+    from safetylens.its.regression import _rollout_date
+
+    names = set(inspect.signature(build_series).parameters)
+    options = {n: values[n] for n in names if n in values}
+    options["period"] = values["period"].value
+    options["labels"] = tuple(values.get("label") or ())
+    options["covariates"] = tuple(values.get("covariate") or ())
+    options["denominators"] = None if denominator is None else read_table(denominator)
+    options["source"] = input.name
+    options["denominator_source"] = "denominator file" if denominator is None else denominator.name
+    first, last = values.get("from_date"), values.get("to_date")
+    if (first is None) != (last is None):
+        from safetylens.exceptions import DataValidationError
+
+        raise DataValidationError("give both --from and --to (the export window)")
+    if first is not None:
+        options["window"] = (_rollout_date(first), _rollout_date(last))
+    return options
+
+
 def its(
-    input: Annotated[
-        Path,
-        typer.Argument(
-            help="Incident export (one row per incident) or an "
-            "aggregated series: .csv, .xlsx, .parquet or .jsonl."
-        ),
-    ],
+    input: Input,
     rollout: Annotated[
-        str | None,
-        typer.Option(
-            "--rollout",
-            help="Rollout date (03/04/2021 is 3 April; ISO 2021-04-03 too). The period "
-            "containing it is the rollout period.",
-        ),
-    ] = None,
-    date_col: Annotated[
-        str, typer.Option("--date-col", help="Date column; or two columns as 'year,month'.")
-    ] = "date",
-    period: Annotated[Period, typer.Option("--period", help="Length of a period.")] = Period.MONTH,
-    label: Annotated[
         list[str] | None,
         typer.Option(
-            "--label",
-            help="Keep incidents with this label (repeatable; reads the labels column).",
+            "--rollout",
+            help="Rollout date (03/04/2021 is 3 April; ISO 2021-04-03 too); the period "
+            "containing it is the rollout period. Give it twice for a pilot, then the full "
+            "rollout (adds level_change_2 and slope_change_2).",
             show_default=False,
         ),
     ] = None,
-    information_linked: Annotated[
-        bool,
-        typer.Option(
-            "--information-linked", help="Keep incidents with any label (information-linked)."
-        ),
-    ] = False,
-    count_col: Annotated[
-        str | None, typer.Option("--count-col", help="Aggregated input: the count per period.")
-    ] = None,
-    value_col: Annotated[
-        str | None,
-        typer.Option(
-            "--value-col", help="Aggregated input: a rate or other continuous value per period."
-        ),
-    ] = None,
-    denominator_col: Annotated[
-        str | None,
-        typer.Option("--denominator-col", help="Denominator column in the same (aggregated) file."),
-    ] = None,
-    denominator: Annotated[
-        Path | None,
-        typer.Option(
-            "--denominator",
-            help="Denominator file: a period column and a value column (and "
-            "optionally the group column).",
-        ),
-    ] = None,
-    per: Annotated[
-        float, typer.Option("--per", help="Show rates per this many denominator units.")
-    ] = 1000,
-    model: Annotated[
-        Model | None,
-        typer.Option(
-            "--model",
-            help="Regression model [default: quasipoisson for counts, ols for values].",
-            show_default=False,
-        ),
-    ] = None,
-    se: Annotated[
-        StandardErrors, typer.Option("--se", help="ols standard errors.")
-    ] = StandardErrors.MODEL,
-    lags: Annotated[int, typer.Option("--lags", help="Newey-West lag.")] = 1,
-    ar: Annotated[int, typer.Option("--ar", help="arima: AR order of the errors.")] = 1,
-    seasonal_ar: Annotated[
-        int, typer.Option("--seasonal-ar", help="arima: seasonal AR order (period 12 for months).")
-    ] = 0,
-    arima_method: Annotated[
-        ArimaMethod,
-        typer.Option(
-            "--arima-method",
-            help="arima: ml (exact maximum likelihood; estimates and SEs as R's arima) "
-            "or reml (AR terms by REML, GLS for the rest; as nlme::gls).",
-        ),
-    ] = ArimaMethod.ML,
-    arima_intervals: Annotated[
-        ArimaIntervals,
-        typer.Option(
-            "--arima-intervals",
-            help="arima with ml: adjusted (REML covariance, t on n-k df; right coverage in "
-            "short series) or wald (ML standard errors, normal quantile: exactly R's arima).",
-        ),
-    ] = ArimaIntervals.ADJUSTED,
-    impact: Annotated[
-        Impact,
-        typer.Option("--impact", help="Change terms (choose before seeing the data)."),
-    ] = Impact.BOTH,
-    seasonality: Annotated[
-        Seasonality,
-        typer.Option("--seasonality", help="Fourier pairs, or month (quarter) indicators."),
-    ] = Seasonality.NONE,
-    harmonics: Annotated[
-        int, typer.Option("--harmonics", help="Fourier pairs for --seasonality fourier.")
-    ] = 2,
-    phase_in: Annotated[
-        int,
-        typer.Option(
-            "--phase-in", help="Periods from the rollout on left out of the fit (shaded)."
-        ),
-    ] = 0,
+    date_col: DateCol = "date",
+    period: PeriodOption = Period.MONTH,
+    label: Labels = None,
+    information_linked: InformationLinked = False,
+    count_col: CountCol = None,
+    value_col: ValueCol = None,
+    denominator_col: DenominatorCol = None,
+    denominator: DenominatorFile = None,
+    total_col: TotalCol = None,
+    share: Share = False,
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    per: Per = 1000,
+    model: ModelOption = None,
+    se: SeOption = StandardErrors.MODEL,
+    lags: Lags = 1,
+    ar: Ar = 1,
+    seasonal_ar: SeasonalAr = 0,
+    arima_method: ArimaMethodOption = ArimaMethod.ML,
+    arima_intervals: ArimaIntervalsOption = ArimaIntervals.ADJUSTED,
+    impact: ImpactOption = Impact.BOTH,
+    seasonality: SeasonalityOption = Seasonality.NONE,
+    harmonics: Harmonics = 2,
+    phase_in: PhaseIn = 0,
     at: Annotated[
         list[int] | None,
         typer.Option(
             "--at",
-            help="Report effects K periods after the rollout period (repeatable) "
-            "[default: at the last period].",
+            help="Report effects K periods after the rollout period (repeatable); the "
+            "cumulative effect runs to the last K [default: the last period].",
             show_default=False,
         ),
     ] = None,
-    covariate: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--covariate",
-            help="Aggregated input: a column to adjust for (repeatable).",
-            show_default=False,
-        ),
-    ] = None,
-    group_col: Annotated[
-        str | None,
-        typer.Option(
-            "--group-col", help="One analysis per value of this column (sites, wards, ...)."
-        ),
-    ] = None,
+    covariate: Covariates = None,
+    group_col: GroupCol = None,
     rollout_file: Annotated[
         Path | None,
         typer.Option(
@@ -172,13 +259,21 @@ def its(
         list[str] | None,
         typer.Option(
             "--control",
-            help="Control group value: each other group is compared with it "
-            "(repeatable: several controls are pooled).",
+            help="Control group value: each other group is compared with it (repeatable: "
+            "several controls are pooled).",
             show_default=False,
         ),
     ] = None,
-    alpha: Annotated[float, typer.Option("--alpha", help="1 - confidence level.")] = 0.05,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")] = None,
+    sensitivity: Annotated[
+        bool,
+        typer.Option(
+            "--sensitivity",
+            help="Refit the reasonable alternatives (other models, seasonality, phase-in +/- 1) "
+            "and tabulate the level and slope change under each.",
+        ),
+    ] = False,
+    alpha: Alpha = 0.05,
+    sheet: Sheet = None,
     json_output: Annotated[
         bool, typer.Option("--json", help='Print one JSON document {"analyses": [...]} to stdout.')
     ] = False,
@@ -186,54 +281,192 @@ def its(
         Path | None,
         typer.Option(
             "--output-dir",
-            help="Write its_results.csv, its_results.json, a PNG per analysis and "
-            "report.html here.",
+            help="Write its_results.csv, its_results.json, a PNG per analysis and report.html "
+            "here (created if missing).",
         ),
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")] = False,
+    title: Annotated[str | None, typer.Option("--title", help="Title of the HTML report.")] = None,
+    outcome_label: Annotated[
+        str | None,
+        typer.Option(
+            "--outcome-label",
+            help="What is counted, in words, for the report (e.g. 'medication incidents').",
+        ),
+    ] = None,
+    horizon: Annotated[
+        int | None,
+        typer.Option(
+            "--horizon",
+            help="Draw the counterfactual band at most this many periods past the rollout "
+            "[default: half the pre-rollout periods, at least 6].",
+            show_default=False,
+        ),
+    ] = None,
+    prespecified: Annotated[
+        bool,
+        typer.Option(
+            "--prespecified",
+            help="State in the report that the analysis was specified before seeing the data.",
+        ),
+    ] = False,
+    verbose: Verbose = False,
 ) -> None:
     """Compare incident rates before and after a rollout (interrupted time series).
 
-    Counts incidents per period (or reads an aggregated series) and fits a segmented regression.
+    Counts incidents per period (or reads an aggregated series) and fits a segmented
+    regression. With --group-col, a group that cannot be fitted is reported (its analysis
+    holds an error) and the others complete; the exit code is then 3.
 
     Example: safetylens its classified.csv --date-col reported --rollout 01/04/2021 --json
     """
     with guard(verbose):
-        settings = _model_settings(locals())
+        values = dict(locals())
         from safetylens.io import read_table
         from safetylens.its import analyses_json, read_rollouts, run_analyses, write_outputs
+        from safetylens.its.analysis import FailedAnalysis
 
+        settings = _model_settings(values)
+        options = _series_options(values, input, denominator, sheet)
         frame = read_table(input, sheet=sheet)
         rollouts = None
         if rollout_file is not None:
             rollouts = read_rollouts(
                 read_table(rollout_file), group_col=group_col, source=rollout_file.name
             )
+        dates = list(rollout or ())
         results = run_analyses(
             frame,
-            rollout=rollout,
+            rollout=None if not dates else (dates[0] if len(dates) == 1 else dates),
             rollouts=rollouts,
-            group_col=group_col,
             control=control or (),
-            date_col=date_col,
-            period=period.value,
-            labels=label or (),
-            information_linked=information_linked,
-            count_col=count_col,
-            value_col=value_col,
-            denominator_col=denominator_col,
-            denominators=None if denominator is None else read_table(denominator),
-            covariates=covariate or (),
-            source=input.name,
-            denominator_source="denominator file" if denominator is None else denominator.name,
+            sensitivity=sensitivity,
+            **options,
             **settings,
         )
         if json_output:
             typer.echo(analyses_json(results))
         else:
             for result in results:
+                if isinstance(result, FailedAnalysis):
+                    typer.echo(f"{group_col} '{result.group}': not fitted: {result.error}\n")
+                    continue
                 typer.echo(result.summary_text())
                 typer.echo("")
         if output_dir is not None:
-            for path in write_outputs(results, output_dir, source=input.name):
+            report = {
+                "title": title,
+                "outcome_label": outcome_label,
+                "horizon": horizon,
+                "prespecified": prespecified,
+                "classification": _classification(frame),
+            }
+            for path in write_outputs(results, output_dir, source=input.name, report=report):
                 info(f"safetylens: wrote {path}")
+        failed = [r for r in results if isinstance(r, FailedAnalysis)]
+        if failed:
+            info(
+                f"safetylens: {len(failed)} of {len(results)} analyses could not be fitted: "
+                + ", ".join(f"{group_col} '{r.group}'" for r in failed)
+            )
+            raise typer.Exit(EXIT_BAD_INPUT if len(failed) == len(results) else EXIT_SOME_FAILED)
+
+
+def _classification(frame) -> dict | None:
+    """What the classified input says about its classification (model, share to review)."""
+    from safetylens.its.report import classification_from_frame
+
+    return classification_from_frame(frame)
+
+
+def power(
+    input: Input,
+    rollout: Annotated[
+        str, typer.Option("--rollout", help="The (planned) rollout date.", show_default=False)
+    ],
+    effect: Annotated[
+        float,
+        typer.Option(
+            "--effect",
+            help="Relative level change to detect (-0.2: a 20% fall from the rollout on).",
+            show_default=False,
+        ),
+    ],
+    post: Annotated[
+        int | None,
+        typer.Option(
+            "--post",
+            help="Periods after the rollout [default: those in the data, or as many as before].",
+            show_default=False,
+        ),
+    ] = None,
+    sims: Annotated[int, typer.Option("--sims", help="Simulated series.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
+    date_col: DateCol = "date",
+    period: PeriodOption = Period.MONTH,
+    label: Labels = None,
+    information_linked: InformationLinked = False,
+    count_col: CountCol = None,
+    value_col: ValueCol = None,
+    denominator_col: DenominatorCol = None,
+    denominator: DenominatorFile = None,
+    from_date: FromDate = None,
+    to_date: ToDate = None,
+    group_col: GroupCol = None,
+    model: ModelOption = None,
+    se: SeOption = StandardErrors.MODEL,
+    lags: Lags = 1,
+    ar: Ar = 1,
+    impact: ImpactOption = Impact.BOTH,
+    seasonality: SeasonalityOption = Seasonality.NONE,
+    harmonics: Harmonics = 2,
+    phase_in: PhaseIn = 0,
+    alpha: Alpha = 0.05,
+    sheet: Sheet = None,
+    json_output: JsonOutput = False,
+    verbose: Verbose = False,
+) -> None:
+    """Simulated power of an ITS analysis for a given level change, and the minimum
+    detectable effect at 80% power.
+
+    Simulates series from the fit to the periods before the rollout (overdispersed counts, or
+    AR errors for values), analyses each as `safetylens its` would and tests the level change.
+    With --group-col, one line (one JSON entry) per group.
+
+    Example: safetylens power incidents.csv --date-col reported --rollout 01/04/2025 --effect -0.2
+    """
+    with guard(verbose):
+        values = dict(locals())
+        import json
+
+        from safetylens.io import read_table
+        from safetylens.its.analysis import build_series
+        from safetylens.its.power import power_analysis
+        from safetylens.its.regression import SegmentedRegression
+
+        settings = _model_settings(values)
+        options = _series_options(values, input, denominator, sheet)
+        spec = SegmentedRegression(**settings)
+        series = build_series(read_table(input, sheet=sheet), **options)
+        outputs = []
+        for group, one in series.items():
+            out = power_analysis(
+                one, rollout=rollout, effect=effect, post=post, sims=sims, seed=seed, spec=spec
+            )
+            outputs.append({"group": None if group is None else str(group), **out})
+        if json_output:
+            document = (
+                outputs[0]
+                if len(outputs) == 1 and outputs[0]["group"] is None
+                else {"groups": outputs}
+            )
+            typer.echo(json.dumps(document, indent=2, allow_nan=False))
+            return
+        for out in outputs:
+            where = "" if out["group"] is None else f"{group_col} '{out['group']}': "
+            mde = "not reached" if out["mde"] is None else f"{out['mde']:+.1%}"
+            typer.echo(
+                f"{where}power {out['power']:.1%} to detect a {out['effect']:+.1%} level change "
+                f"({out['model']}, {out['n_pre']} periods before, {out['n_post']} after, alpha "
+                f"{out['alpha']:g}, {out['sims']} simulations); minimum detectable effect at "
+                f"80% power {mde}; rejection rate at no change {out['type_one_error']:.1%}"
+            )

@@ -85,5 +85,15 @@ def run_demo(output_dir: str | Path) -> Iterator[str]:
             f"{site}: go-live {go_live:%d/%m/%Y}; information-linked incidents level change "
             f"RR {ratio['estimate']:.2f} (95% CI {ratio['ci_low']:.2f} to {ratio['ci_high']:.2f})"
         )
-    written = write_outputs(results, folder, source="demo_incidents.csv (synthetic sample export)")
+    from safetylens.its.report import classification_from_frame
+
+    report = {
+        "title": "Information-linked incidents before and after EPR go-live (synthetic demo)",
+        "outcome_label": "information-linked incidents",
+        "prespecified": True,  # MODEL_OPTIONS were fixed before the data were looked at
+        "classification": classification_from_frame(incidents),
+    }
+    written = write_outputs(
+        results, folder, source="demo_incidents.csv (synthetic sample export)", report=report
+    )
     yield f"wrote {len(written) + 1} files to {folder}; open {folder / 'report.html'}"

@@ -60,7 +60,7 @@ def test_plot_draws_points_lines_band_rollout_and_phase_in():
     assert labels == [
         "fitted before rollout",
         "fitted after rollout",
-        "counterfactual (no rollout)",
+        "counterfactual (no rollout), 6 months",
         "rollout 2020-11-16",
     ]
     (rollout_line,) = vertical_lines_at(ax, mdates.date2num(pd.Timestamp("2020-11-16")))
@@ -71,6 +71,21 @@ def test_plot_draws_points_lines_band_rollout_and_phase_in():
     np.testing.assert_allclose(points.get_offsets()[:, 1], np.array(COUNTS) / 2000 * 1000)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "phase-in (not fitted)" in legend and "counterfactual 95% interval" in legend
+    # 10 pre periods: the band is drawn for max(6, 10 // 2) = 6 periods from the rollout
+    counterfactual = ax.get_lines()[2]
+    assert len(counterfactual.get_xdata()) == 6
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.bbox.x1  # outside the data
+
+
+def test_horizon_limits_the_counterfactual_band():
+    result = fit()
+    ax = result.plot(ax=Figure().subplots())
+    assert len(ax.get_lines()[2].get_xdata()) == 6
+    from safetylens.its.plot import plot_result
+
+    ax = plot_result(result, Figure().subplots(), horizon=3, outcome_label="falls")
+    assert len(ax.get_lines()[2].get_xdata()) == 3
+    assert ax.get_ylabel() == "falls per 1,000 bed days"
 
 
 def test_plot_makes_its_own_figure_and_shows_the_control():

@@ -342,10 +342,15 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_")[-80:].strip("_") or "series"
 
 
-def write_outputs(results, output_dir, *, source: str | None = None) -> list[Path]:
-    """Write ``its_results.csv``, ``its_results.json``, one PNG per analysis and ``report.html``.
+def write_outputs(
+    results, output_dir, *, source: str | None = None, report: dict | None = None
+) -> list[Path]:
+    """Write ``its_results.csv``, ``its_results.json``, one PNG per fitted analysis and
+    ``report.html`` into ``output_dir`` (created, with its parents, if missing).
 
-    Every file is written atomically (a temporary file moved into place).
+    Every file is written atomically (a temporary file moved into place). ``report`` holds
+    the options of :func:`~safetylens.its.report.html_report` (``title``, ``outcome_label``,
+    ``horizon``, ``prespecified``, ``classification``).
 
     Returns
     -------
@@ -356,6 +361,7 @@ def write_outputs(results, output_dir, *, source: str | None = None) -> list[Pat
     from safetylens.its.plot import figure_png
     from safetylens.its.report import html_report
 
+    report = dict(report or {})
     folder = Path(output_dir)
     folder.mkdir(parents=True, exist_ok=True)
     written = []
@@ -367,7 +373,12 @@ def write_outputs(results, output_dir, *, source: str | None = None) -> list[Pat
     written.append(target)
     plots = []
     for number, result in enumerate(results, start=1):
-        png = figure_png(result)
+        if isinstance(result, FailedAnalysis):
+            plots.append(None)
+            continue
+        png = figure_png(
+            result, horizon=report.get("horizon"), outcome_label=report.get("outcome_label")
+        )
         plots.append(png)
         name = "all" if result.group is None else str(result.group)
         if result.controlled:
@@ -376,6 +387,6 @@ def write_outputs(results, output_dir, *, source: str | None = None) -> list[Pat
         write_bytes_atomic(target, png)
         written.append(target)
     target = folder / "report.html"
-    write_text_atomic(target, html_report(results, source=source, plots=plots))
+    write_text_atomic(target, html_report(results, source=source, plots=plots, **report))
     written.append(target)
     return written

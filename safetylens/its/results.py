@@ -461,36 +461,40 @@ class ITSResult:
                 row[term] = float(position - self.first_post)
         return row
 
+    def effect_at(self, k: int) -> dict:
+        """The effect ``k`` periods after the rollout period (0 is the rollout period):
+        fitted with the rollout against the counterfactual, absolute and relative, with
+        intervals from one interval on the model's scale
+        (:func:`~safetylens.its.prediction.effect_at`)."""
+        position = self._s["rollout_at"] + k
+        x1 = self._post_row(position)
+        x0 = x1.copy()
+        for term in CHANGE_TERMS:
+            if term in x0.index:
+                x0[term] = 0.0
+        effect = prediction.effect_at(
+            x1.to_numpy(float),
+            x0.to_numpy(float),
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(),
+            link=self.link,
+            multiplier=self._rate_multiplier(),
+        )
+        return {"at": int(k), "period": str(self.series.data.index[position]), **effect}
+
     @property
     def effects(self) -> pd.DataFrame:
-        """Absolute and relative effects at each ``at``, rollout versus counterfactual.
+        """Absolute and relative effects at each ``at``, rollout versus counterfactual
+        (see :meth:`effect_at`)."""
+        return pd.DataFrame([self.effect_at(k) for k in self._s["settings"]["at"]])
 
-        Relative effects of count models are exact on the log scale and transformed; absolute
-        effects and the relative effects of ``ols``/``arima`` use the delta method (see
-        :func:`~safetylens.its.prediction.effect_at`).
-        """
-        b = self._s["params"].to_numpy()
-        V = self._interval_cov.to_numpy()
-        q = self._quantile()
-        rows = []
-        for k in self._s["settings"]["at"]:
-            position = self._s["rollout_at"] + k
-            x1 = self._post_row(position)
-            x0 = x1.copy()
-            for term in CHANGE_TERMS:
-                if term in x0.index:
-                    x0[term] = 0.0
-            effect = prediction.effect_at(
-                x1.to_numpy(float),
-                x0.to_numpy(float),
-                b,
-                V,
-                q,
-                link=self.link,
-                multiplier=self._rate_multiplier(),
-            )
-            rows.append({"at": int(k), "period": str(self.series.data.index[position]), **effect})
-        return pd.DataFrame(rows)
+    @property
+    def default_horizon(self) -> int:
+        """How far past the rollout a counterfactual band is drawn by default: half the
+        pre-rollout periods, at least 6, at most to the end of the data."""
+        available = len(self.series) - self._s["rollout_at"]
+        return int(min(available, max(6, self.n_pre // 2)))
 
     @property
     def cumulative(self) -> dict | None:

@@ -42,6 +42,8 @@ class Fit:
     warnings: list[str] = field(default_factory=list)
     covariance: str = ""
     lb_model_df: int = 0
+    residual_design: np.ndarray | None = None  # residuals ~ (I - H) e for this design
+    ar_lags: tuple = ()  # AR lags fitted to the errors (their fit also shrinks the residuals)
     exact: bool = False
     interval_cov: np.ndarray | None = None
 
@@ -116,6 +118,7 @@ def fit_share(X, y, totals, model) -> Fit:
         params=np.asarray(res.params),
         cov=np.asarray(res.cov_params()) * scale,
         residuals=np.asarray(res.resid_pearson),
+        residual_design=np.sqrt(totals * fitted * (1 - fitted))[:, None] * X,
         ci_df=None,
         p_df=df_resid if quasi else None,
         diagnostics={"dispersion": pearson / df_resid, "converged": bool(res.converged)},
@@ -154,6 +157,7 @@ def fit_glm(X, y, offset, model) -> Fit:
         params=np.asarray(res.params),
         cov=np.asarray(res.cov_params()),
         residuals=np.asarray(res.resid_pearson),
+        residual_design=np.sqrt(np.asarray(res.fittedvalues))[:, None] * X,
         ci_df=None,
         p_df=df_resid if model == "quasipoisson" else None,
         diagnostics={"dispersion": pearson / df_resid, "converged": bool(res.converged)},
@@ -223,7 +227,9 @@ def _fit_negbin(X, y, offset) -> Fit:
             scale=1.0
         )
         new_theta = _theta_ml(y, np.asarray(res.fittedvalues))
-        if abs(np.log(new_theta) - np.log(theta)) < 1e-9:
+        # Converged when theta settles, or when it runs off towards the Poisson limit (no
+        # overdispersion: the fit no longer changes, reported by its own warning below).
+        if abs(np.log(new_theta) - np.log(theta)) < 1e-8 or min(theta, new_theta) > 1e6:
             converged = True
             theta = new_theta
             break
@@ -231,10 +237,12 @@ def _fit_negbin(X, y, offset) -> Fit:
     res = sm.GLM(y, X, family=sm.families.NegativeBinomial(alpha=1 / theta), offset=offset).fit(
         scale=1.0
     )
+    mu = np.asarray(res.fittedvalues)
     out = Fit(
         params=np.asarray(res.params),
         cov=np.asarray(res.cov_params()),
         residuals=np.asarray(res.resid_pearson),
+        residual_design=np.sqrt(mu / (1 + mu / theta))[:, None] * X,
         ci_df=None,
         p_df=None,
         diagnostics={
@@ -298,6 +306,7 @@ def fit_ols(X, y, se, lags, unit_ids) -> Fit:
         beta,
         cov,
         residuals,
+        residual_design=X,
         ci_df=n - k,
         p_df=n - k,
         covariance=covariance,
@@ -347,6 +356,12 @@ class _ARProfile:
     @property
     def n_ar(self) -> int:
         return self.ar + self.seasonal_ar
+
+    @property
+    def ar_lags(self) -> tuple:
+        """The lags of the AR terms (regular 1..p, seasonal s, 2s, ...)."""
+        regular = tuple(range(1, self.ar + 1))
+        return regular + tuple(self.season_length * j for j in range(1, self.seasonal_ar + 1))
 
     def coefficients(self, free) -> np.ndarray:
         """AR coefficients (regular, then seasonal) from unconstrained values (stationary)."""
@@ -532,7 +547,7 @@ def fit_arima_ml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
         phi, converged = np.zeros(profile.n_ar), True
     else:
         phi, converged = profile.maximise(restricted=False)
-    beta, _, innovations = profile.gls(phi)
+    beta, Xw, innovations = profile.gls(phi)
     sigma2 = float(innovations @ innovations) / n
     if exact:
         cov = np.zeros((k, k))
@@ -548,6 +563,8 @@ def fit_arima_ml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
         params=beta,
         cov=cov,
         residuals=innovations,
+        residual_design=Xw,
+        ar_lags=profile.ar_lags,
         ci_df=None,
         p_df=None,
         diagnostics={
@@ -586,6 +603,8 @@ def fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
         params=beta,
         cov=sigma2 * np.linalg.inv(Xw.T @ Xw),
         residuals=innovations,
+        residual_design=Xw,
+        ar_lags=profile.ar_lags,
         ci_df=n - k,
         p_df=n - k,
         diagnostics={
@@ -609,18 +628,69 @@ def fit_ar_reml(X, y, positions, ar, seasonal_ar, season_length) -> Fit:
     return out
 
 
+LJUNG_BOX_DRAWS = 999
+"""Simulated series behind each Ljung-Box p-value."""
+
+
+def _ljung_box_statistics(R: np.ndarray, lags: int) -> np.ndarray:
+    """Ljung-Box Q of each row of ``R`` (demeaned, as statsmodels' acorr_ljungbox)."""
+    R = np.atleast_2d(R)
+    centred = R - R.mean(axis=1, keepdims=True)
+    n = R.shape[1]
+    denominator = np.sum(centred**2, axis=1)
+    q = np.zeros(R.shape[0])
+    for k in range(1, lags + 1):
+        r_k = np.sum(centred[:, k:] * centred[:, :-k], axis=1) / denominator
+        q += r_k**2 / (n - k)
+    return n * (n + 2) * q
+
+
+def _ljung_box_null(design, rows: int, lags: int, ar_lags: tuple) -> np.ndarray:
+    """Ljung-Box statistics of residuals simulated under the fitted model with independent
+    errors: ``(I - H) e`` for the (weighted or whitened) design, less the fit of the AR lags.
+
+    The chi-squared reference of the Ljung-Box test ignores that regression residuals are
+    correlated by the fit itself; in 12+12 or 24+24 periods it then fires in 12-17% of
+    well-specified series instead of 5%. This null keeps the nominal rate. The draws use a
+    fixed seed, so a result is reproducible.
+    """
+    rng = np.random.default_rng(20261204)
+    q, _ = np.linalg.qr(design)
+    E = rng.standard_normal((LJUNG_BOX_DRAWS, design.shape[0]))
+    R = (E - (E @ q) @ q.T)[:, :rows]
+    if ar_lags:
+        longest = max(ar_lags)
+        if rows - longest <= len(ar_lags) + 2:
+            return _ljung_box_statistics(R, lags)
+        out = np.empty((R.shape[0], rows - longest))
+        for i, r in enumerate(R):
+            Z = np.column_stack([r[longest - lag : rows - lag] for lag in ar_lags])
+            target = r[longest:]
+            out[i] = target - Z @ np.linalg.lstsq(Z, target, rcond=None)[0]
+        R = out
+    return _ljung_box_statistics(R, lags)
+
+
 def residual_diagnostics(fitted: Fit, model: str, n_units: int, rows_per_unit: int) -> dict:
-    from statsmodels.stats.diagnostic import acorr_ljungbox
+    """Ljung-Box (p-value by simulation under the fitted model, see
+    :func:`_ljung_box_null`) and Durbin-Watson on the residuals of the series under study."""
     from statsmodels.stats.stattools import durbin_watson
 
-    residuals = fitted.residuals[:rows_per_unit] if model != "arima" else fitted.residuals
+    residuals = fitted.residuals[:rows_per_unit]
     lags = max(min(10, len(residuals) // 5), fitted.lb_model_df + 1)
     diagnostics = {"covariance": fitted.covariance, "n_obs": int(rows_per_unit * n_units)}
-    if not fitted.exact and np.ptp(residuals) > 0 and len(residuals) > lags:
-        lb = acorr_ljungbox(residuals, lags=[lags], model_df=fitted.lb_model_df)
+    if not fitted.exact and np.ptp(residuals) > 0 and len(residuals) > lags + 1:
+        statistic = float(_ljung_box_statistics(residuals, lags)[0])
+        if fitted.residual_design is not None:
+            null = _ljung_box_null(fitted.residual_design, rows_per_unit, lags, fitted.ar_lags)
+            p_value = (1 + np.sum(null >= statistic)) / (1 + len(null))
+        else:
+            from scipy import stats
+
+            p_value = stats.chi2.sf(statistic, lags - fitted.lb_model_df)
         diagnostics["ljung_box_lags"] = lags
-        diagnostics["ljung_box_statistic"] = float(lb["lb_stat"].iloc[0])
-        diagnostics["ljung_box_p_value"] = float(lb["lb_pvalue"].iloc[0])
+        diagnostics["ljung_box_statistic"] = statistic
+        diagnostics["ljung_box_p_value"] = float(p_value)
         diagnostics["durbin_watson"] = float(durbin_watson(residuals))
     diagnostics.update(fitted.diagnostics)
     return diagnostics

@@ -371,11 +371,12 @@ def its(
             raise typer.Exit(EXIT_BAD_INPUT if len(failed) == len(results) else EXIT_SOME_FAILED)
 
 
-def _classification(frame) -> dict | None:
-    """What the classified input says about its classification (model, share to review)."""
+def _classification(frame, validation: dict | None = None) -> dict | None:
+    """What the classified input says about its classification (model, share to review), and
+    the local validation figures when given (a dict, printed as given in the report)."""
     from safetylens.its.report import classification_from_frame
 
-    return classification_from_frame(frame)
+    return classification_from_frame(frame, validation=validation)
 
 
 def power(

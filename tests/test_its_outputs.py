@@ -189,3 +189,65 @@ def test_report_and_files(tmp_path):
         "report.html",
     ]
     assert not list((tmp_path / "new" / "folder").glob("*.part"))
+
+
+def _classified_frame(n=40, model_sha=None):
+    frame = pd.DataFrame(
+        {
+            "labels": ["it_system"] * (n // 2) + [""] * (n - n // 2),
+            "information_linked": ["true"] * (n // 2) + ["false"] * (n - n // 2),
+            "needs_review": ["true"] * (n // 4) + ["false"] * (n - n // 4),
+        }
+    )
+    if model_sha:
+        frame["model_name"] = "local-v2"
+        frame["model_sha256"] = model_sha
+    return frame
+
+
+def test_board_report_headline_classification_and_caveats():
+    from safetylens.its.report import classification_from_frame, headline
+
+    result = fit()
+    line = headline(result, "falls with harm")
+    rr = result.rate_ratios.loc["level_change"]
+    low, high = sorted((1 - rr["ci_low"], 1 - rr["ci_high"]))
+    c = result.cumulative
+    assert line == (
+        f"Falls with harm fell by {100 * (1 - rr['estimate']):.0f}% (95% CI {100 * low:.0f}% to "
+        f"{100 * high:.0f}%) at go-live, about {abs(c['difference']):,.0f} fewer incidents "
+        f"({abs(c['difference_ci'][1]):,.0f} to {abs(c['difference_ci'][0]):,.0f}) over the "
+        "following 12 months."
+    )
+    classification = classification_from_frame(
+        _classified_frame(), validation={"reports checked": 120, "precision": 0.91}
+    )
+    assert classification["share_needing_review"] == 0.25
+    assert classification["test_figures"]["test reports"] == 400
+    page = html_report([result], classification=classification, title="Ward 7 EPR")
+    assert "<h1>Ward 7 EPR</h1>" in page
+    assert "share of reports flagged for human review" in page and "25.0%" in page
+    assert "Local validation" in page and "0.9100" in page
+    assert "Misclassification that changes at the go-live biases the counts" in page
+    assert "not rates of harm" in page
+    assert "specified before the data were seen" not in page
+    assert "specified before the data were seen" in html_report([result], prespecified=True)
+    assert "change in level at the rollout" in page  # human term names
+    assert page.index("Appendix") < page.index("Diagnostics")  # diagnostics in the appendix
+    assert "--model" not in page.split("Appendix")[0]  # no CLI advice for the board
+
+
+def test_report_names_a_local_model_and_lists_a_failed_group():
+    from safetylens.its.analysis import FailedAnalysis
+    from safetylens.its.report import classification_from_frame
+
+    classification = classification_from_frame(_classified_frame(model_sha="ab" * 32))
+    assert classification["model_name"] == "local-v2" and "test_figures" not in classification
+    page = html_report(
+        [fit(), FailedAnalysis("Ward 9", "every count is 0; there is nothing to model")],
+        classification=classification,
+    )
+    assert "ab" * 32 in page and "local-v2" in page
+    assert "Ward 9: could not be analysed: every count is 0" in page
+    assert page.count("data:image/png;base64,") == 1
+    assert classification_from_frame(pd.DataFrame({"month": ["2021-01"], "n": [3]})) is None

@@ -81,7 +81,8 @@ class ArimaMethod(Choice):
 
 
 class ArimaIntervals(Choice):
-    """Intervals of ``arima`` with ML: small-sample adjusted (REML covariance, t), or Wald."""
+    """Intervals of ``arima`` with ML: small-sample adjusted (REML covariance, t), or R's own
+    (ML standard errors, normal quantile)."""
 
     ADJUSTED = "adjusted"
     WALD = "wald"

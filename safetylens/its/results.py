@@ -45,10 +45,16 @@ class ITSResult:
         On the model's scale (log rate for count models).
     summary : pandas.DataFrame
         ``estimate, se, ci_low, ci_high, p_value`` per term.
-    rate_ratios : pandas.DataFrame or None
-        Count models: ``exp`` of the change terms with intervals.
+    rate_ratios, odds_ratios : pandas.DataFrame or None
+        Count models (share models): ``exp`` of the change terms with intervals.
     effects : pandas.DataFrame
-        Absolute and relative effect at each ``at`` (delta method).
+        Absolute and relative effect at each ``at`` (one interval on the model's scale).
+    cumulative : dict or None
+        Observed against expected totals after the rollout, with intervals.
+    sensitivity : tuple of dict
+        The alternative specifications, when asked for (``run_analyses(sensitivity=True)``).
+    rollouts : tuple of datetime.date
+        Every rollout date (two for a pilot, then the full rollout).
     diagnostics : dict
     notes : tuple of str
         The fit's caveats (too few periods, autocorrelation left, overdispersion, ...), also

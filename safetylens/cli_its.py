@@ -410,6 +410,8 @@ def power(
     value_col: ValueCol = None,
     denominator_col: DenominatorCol = None,
     denominator: DenominatorFile = None,
+    total_col: TotalCol = None,
+    share: Share = False,
     from_date: FromDate = None,
     to_date: ToDate = None,
     group_col: GroupCol = None,
@@ -429,9 +431,9 @@ def power(
     """Simulated power of an ITS analysis for a given level change, and the minimum
     detectable effect at 80% power.
 
-    Simulates series from the fit to the periods before the rollout (overdispersed counts, or
-    AR errors for values), analyses each as `safetylens its` would and tests the level change.
-    With --group-col, one line (one JSON entry) per group.
+    Simulates series from the fit to the periods before the rollout (overdispersed counts or
+    shares, or AR errors for values), analyses each as `safetylens its` would and tests the
+    level change. With --group-col, one line (one JSON entry) per group.
 
     Example: safetylens power incidents.csv --date-col reported --rollout 01/04/2025 --effect -0.2
     """

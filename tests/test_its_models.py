@@ -708,3 +708,15 @@ def test_negbin_without_overdispersion_is_not_called_unconverged():
     )
     assert result.diagnostics["converged"] is True
     assert not any("did not converge" in note for note in result.notes)
+
+
+def test_power_for_a_share_is_calibrated_and_finds_a_large_change():
+    from safetylens.its import table_series
+    from safetylens.its.power import power_analysis
+
+    frame = pd.read_csv(DATA / "share_series.csv")
+    series = table_series(frame, date_col="month", count_col="linked", total_col="total")[None]
+    large = power_analysis(series, rollout="2021-01-01", effect=-0.35, sims=300, seed=1)
+    assert large["model"] == "quasibinomial" and large["power"] >= 0.95
+    assert 0.02 <= large["type_one_error"] <= 0.09
+    assert -0.35 < large["mde"] < 0

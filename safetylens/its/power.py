@@ -38,6 +38,11 @@ def _baseline(series: PeriodSeries, n_pre: int, index, settings: dict):
     ).drop(columns="level_change")
     X = full.to_numpy(float)
     pre = series.data.iloc[:n_pre]
+    if "total" in pre:
+        fitted = estimators.fit_share(
+            X[:n_pre], pre["count"].to_numpy(float), pre["total"].to_numpy(float), "quasibinomial"
+        )
+        return X, fitted, pre["total"].to_numpy(float)
     if series.outcome == "count":
         den = pre["denominator"].to_numpy(float) if "denominator" in pre else np.ones(n_pre)
         fitted = estimators.fit_glm(
@@ -53,6 +58,21 @@ def _baseline(series: PeriodSeries, n_pre: int, index, settings: dict):
         SEASON_LENGTH[series.period],
     )
     return X, fitted, None
+
+
+def _beta_binomial(uniforms, totals, p, dispersion):
+    """Counts out of ``totals`` with variance ``dispersion * n p (1 - p)`` (beta-binomial;
+    binomial when there is no overdispersion), by inversion of two arrays of ``uniforms``
+    (the share of each period from a beta, then the count)."""
+    from scipy import stats
+
+    first, second = uniforms
+    if dispersion <= 1.0001:
+        return stats.binom.ppf(second, totals, p)
+    rho = np.clip((dispersion - 1) / np.maximum(totals - 1, 1), 1e-6, 0.99)
+    a = p * (1 / rho - 1)
+    b = (1 - p) * (1 / rho - 1)
+    return stats.binom.ppf(second, totals, stats.beta.ppf(first, a, b))
 
 
 def _simulate_ar(rng, phi, sigma2, sims, n, burn=100):
@@ -71,6 +91,30 @@ def _level_change_p_values(Y, X, model: str, settings: dict, position: int, offs
     from safetylens.its import estimators, prediction
 
     sims, n = Y.shape
+    if model in ("binomial", "quasibinomial"):
+        totals = offset  # for shares the companion of the outcome is the total
+        beta = np.zeros((sims, X.shape[1]))
+        share = np.clip(Y.sum(axis=1) / totals.sum(), 1e-3, 1 - 1e-3)
+        beta[:, 0] = np.log(share / (1 - share))
+        for _ in range(30):
+            eta = beta @ X.T
+            p = 1 / (1 + np.exp(-eta))
+            w = totals * p * (1 - p)
+            z = eta + (Y - totals * p) / w
+            XtWX = np.einsum("sn,nk,nj->skj", w, X, X)
+            new = np.linalg.solve(XtWX, np.einsum("sn,nk,sn->sk", w, X, z)[..., None])[..., 0]
+            done = np.max(np.abs(new - beta)) < 1e-10
+            beta = new
+            if done:
+                break
+        p = 1 / (1 + np.exp(-(beta @ X.T)))
+        w = totals * p * (1 - p)
+        cov = np.linalg.inv(np.einsum("sn,nk,nj->skj", w, X, X))
+        df = n - X.shape[1]
+        quasi = model == "quasibinomial"
+        scale = ((Y - totals * p) ** 2 / w).sum(axis=1) / df if quasi else 1.0
+        se = np.sqrt(cov[:, position, position] * scale)
+        return prediction.p_value(beta[:, position] / se, df if quasi else None)
     if model in ("poisson", "quasipoisson"):
         offset = np.zeros(n) if offset is None else offset
         beta = np.zeros((sims, X.shape[1]))
@@ -159,8 +203,9 @@ def power_analysis(
     spec = spec or SegmentedRegression()
     settings = spec._validated_settings(series)
     model = settings["model"]
-    if "total" in series.data.columns or model in ("binomial", "quasibinomial"):
-        raise DataValidationError("power for shares is not available yet; use the counts")
+    shares = "total" in series.data.columns
+    if shares and model not in ("binomial", "quasibinomial"):
+        raise DataValidationError("power for a share uses --model binomial or quasibinomial")
     if not isinstance(sims, int) or sims < 20:
         raise DataValidationError(f"--sims must be a whole number of at least 20; got {sims}")
     if not -1 < effect:
@@ -182,7 +227,16 @@ def power_analysis(
     X_base, fitted, den = _baseline(series, n_pre, full_index, settings)
     eta = X_base @ fitted.params
     rng = np.random.default_rng(seed)
-    if series.outcome == "count":
+    if shares:
+        totals_all = np.r_[den, np.full(n - n_pre, den.mean())]
+        known = series.data["total"].to_numpy(float)[: min(n, len(series.data))]
+        totals_all[: len(known)] = known
+        totals_all = np.round(totals_all)
+        base_share = 1 / (1 + np.exp(-eta))
+        dispersion = max(fitted.diagnostics["dispersion"], 1.0)
+        uniforms = rng.random((2, sims, n))
+        offset = totals_all
+    elif series.outcome == "count":
         pre_den = den
         den_all = np.r_[pre_den, np.full(n - n_pre, pre_den.mean())]
         if "denominator" in series.data:
@@ -212,6 +266,13 @@ def power_analysis(
     after = np.arange(n) >= n_pre
 
     def rejection(change: float) -> float:
+        if shares:
+            p = np.clip(base_share * np.where(after, 1 + change, 1.0), 1e-6, 1 - 1e-6)
+            Y = _beta_binomial(uniforms, totals_all, p, dispersion)
+            pv = _level_change_p_values(
+                Y[:, fit_rows], X, model, settings, position, totals_all[fit_rows]
+            )
+            return float(np.mean(pv < settings["alpha"]))
         mu = mean * np.where(after, 1 + change, 1.0)
         if series.outcome == "count":
             from scipy import stats

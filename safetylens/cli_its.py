@@ -32,19 +32,24 @@ EXIT_SOME_FAILED = 3
 Input = Annotated[
     Path,
     typer.Argument(
+        metavar="INPUT",
         help="Incident export (one row per incident) or an aggregated series: .csv, .xlsx, "
         ".parquet or .jsonl.",
         show_default=False,
     ),
 ]
 DateCol = Annotated[
-    str, typer.Option("--date-col", help="Date column; or two columns as 'year,month'.")
+    str,
+    typer.Option(
+        "--date-col", metavar="COLUMN", help="Date column; or two columns as 'year,month'."
+    ),
 ]
 PeriodOption = Annotated[Period, typer.Option("--period", help="Length of a period.")]
 Labels = Annotated[
     list[str] | None,
     typer.Option(
         "--label",
+        metavar="LABEL",
         help="Keep incidents with this label (repeatable; reads the labels column).",
         show_default=False,
     ),
@@ -58,22 +63,30 @@ InformationLinked = Annotated[
     ),
 ]
 CountCol = Annotated[
-    str | None, typer.Option("--count-col", help="Aggregated input: the count per period.")
+    str | None,
+    typer.Option("--count-col", metavar="COLUMN", help="Aggregated input: the count per period."),
 ]
 ValueCol = Annotated[
     str | None,
     typer.Option(
-        "--value-col", help="Aggregated input: a rate or other continuous value per period."
+        "--value-col",
+        metavar="COLUMN",
+        help="Aggregated input: a rate or other continuous value per period.",
     ),
 ]
 DenominatorCol = Annotated[
     str | None,
-    typer.Option("--denominator-col", help="Denominator column in the same (aggregated) file."),
+    typer.Option(
+        "--denominator-col",
+        metavar="COLUMN",
+        help="Denominator column in the same (aggregated) file.",
+    ),
 ]
 DenominatorFile = Annotated[
     Path | None,
     typer.Option(
         "--denominator",
+        metavar="FILE",
         help="Denominator file: a period column and a value column (and optionally the group "
         "column).",
     ),
@@ -82,6 +95,7 @@ TotalCol = Annotated[
     str | None,
     typer.Option(
         "--total-col",
+        metavar="COLUMN",
         help="Aggregated input: all incidents per period, of which --count-col are the ones "
         "studied; models the share (binomial).",
     ),
@@ -96,25 +110,36 @@ Share = Annotated[
 ]
 FromDate = Annotated[
     str | None,
-    typer.Option("--from", help="First day of the export window (rows before it are left out)."),
+    typer.Option(
+        "--from",
+        metavar="DATE",
+        help="First day of the export window (rows before it are left out).",
+    ),
 ]
 ToDate = Annotated[
     str | None,
-    typer.Option("--to", help="Last day of the export window (rows after it are left out)."),
+    typer.Option(
+        "--to", metavar="DATE", help="Last day of the export window (rows after it are left out)."
+    ),
 ]
 Covariates = Annotated[
     list[str] | None,
     typer.Option(
         "--covariate",
+        metavar="COLUMN",
         help="Aggregated input: a column to adjust for (repeatable).",
         show_default=False,
     ),
 ]
 GroupCol = Annotated[
     str | None,
-    typer.Option("--group-col", help="One analysis per value of this column (sites, wards, ...)."),
+    typer.Option(
+        "--group-col",
+        metavar="COLUMN",
+        help="One analysis per value of this column (sites, wards, ...).",
+    ),
 ]
-Sheet = Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")]
+Sheet = Annotated[str | None, typer.Option("--sheet", metavar="NAME", help="Excel sheet name.")]
 ModelOption = Annotated[
     Model | None,
     typer.Option(
@@ -125,10 +150,13 @@ ModelOption = Annotated[
     ),
 ]
 SeOption = Annotated[StandardErrors, typer.Option("--se", help="ols standard errors.")]
-Lags = Annotated[int, typer.Option("--lags", help="Newey-West lag.")]
-Ar = Annotated[int, typer.Option("--ar", help="arima: AR order of the errors.")]
+Lags = Annotated[int, typer.Option("--lags", metavar="L", help="Newey-West lag.")]
+Ar = Annotated[int, typer.Option("--ar", metavar="P", help="arima: AR order of the errors.")]
 SeasonalAr = Annotated[
-    int, typer.Option("--seasonal-ar", help="arima: seasonal AR order (period 12 for months).")
+    int,
+    typer.Option(
+        "--seasonal-ar", metavar="P", help="arima: seasonal AR order (period 12 for months)."
+    ),
 ]
 ArimaMethodOption = Annotated[
     ArimaMethod,
@@ -154,14 +182,18 @@ SeasonalityOption = Annotated[
     typer.Option("--seasonality", help="Fourier pairs, or month (quarter) indicators."),
 ]
 Harmonics = Annotated[
-    int, typer.Option("--harmonics", help="Fourier pairs for --seasonality fourier.")
+    int, typer.Option("--harmonics", metavar="K", help="Fourier pairs for --seasonality fourier.")
 ]
 PhaseIn = Annotated[
     int,
-    typer.Option("--phase-in", help="Periods from the rollout on left out of the fit (shaded)."),
+    typer.Option(
+        "--phase-in", metavar="N", help="Periods from the rollout on left out of the fit (shaded)."
+    ),
 ]
-Alpha = Annotated[float, typer.Option("--alpha", help="1 - confidence level.")]
-Per = Annotated[float, typer.Option("--per", help="Show rates per this many denominator units.")]
+Alpha = Annotated[float, typer.Option("--alpha", metavar="ALPHA", help="1 - confidence level.")]
+Per = Annotated[
+    float, typer.Option("--per", metavar="N", help="Show rates per this many denominator units.")
+]
 JsonOutput = Annotated[bool, typer.Option("--json", help="Print one JSON document to stdout.")]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="Say more.")]
 
@@ -208,6 +240,7 @@ def its(
         list[str] | None,
         typer.Option(
             "--rollout",
+            metavar="DATE",
             help="Rollout date (03/04/2021 is 3 April; ISO 2021-04-03 too); the period "
             "containing it is the rollout period. Give it twice for a pilot, then the full "
             "rollout (adds level_change_2 and slope_change_2).",
@@ -242,6 +275,7 @@ def its(
         list[int] | None,
         typer.Option(
             "--at",
+            metavar="K",
             help="Report effects K periods after the rollout period (repeatable); the "
             "cumulative effect runs to the last K [default: the last period].",
             show_default=False,
@@ -252,13 +286,16 @@ def its(
     rollout_file: Annotated[
         Path | None,
         typer.Option(
-            "--rollout-file", help="Rollout date per group: a file with the group and a date."
+            "--rollout-file",
+            metavar="FILE",
+            help="Rollout date per group: a file with the group and a date.",
         ),
     ] = None,
     control: Annotated[
         list[str] | None,
         typer.Option(
             "--control",
+            metavar="GROUP",
             help="Control group value: each other group is compared with it (repeatable: "
             "several controls are pooled).",
             show_default=False,
@@ -281,15 +318,19 @@ def its(
         Path | None,
         typer.Option(
             "--output-dir",
+            metavar="DIR",
             help="Write its_results.csv, its_results.json, a PNG per analysis and report.html "
             "here (created if missing).",
         ),
     ] = None,
-    title: Annotated[str | None, typer.Option("--title", help="Title of the HTML report.")] = None,
+    title: Annotated[
+        str | None, typer.Option("--title", metavar="TEXT", help="Title of the HTML report.")
+    ] = None,
     outcome_label: Annotated[
         str | None,
         typer.Option(
             "--outcome-label",
+            metavar="TEXT",
             help="What is counted, in words, for the report (e.g. 'medication incidents').",
         ),
     ] = None,
@@ -297,6 +338,7 @@ def its(
         int | None,
         typer.Option(
             "--horizon",
+            metavar="N",
             help="Draw the counterfactual band at most this many periods past the rollout "
             "[default: half the pre-rollout periods, at least 6].",
             show_default=False,
@@ -382,12 +424,16 @@ def _classification(frame, validation: dict | None = None) -> dict | None:
 def power(
     input: Input,
     rollout: Annotated[
-        str, typer.Option("--rollout", help="The (planned) rollout date.", show_default=False)
+        str,
+        typer.Option(
+            "--rollout", metavar="DATE", help="The (planned) rollout date.", show_default=False
+        ),
     ],
     effect: Annotated[
         float,
         typer.Option(
             "--effect",
+            metavar="CHANGE",
             help="Relative level change to detect (-0.2: a 20% fall from the rollout on).",
             show_default=False,
         ),
@@ -396,12 +442,15 @@ def power(
         int | None,
         typer.Option(
             "--post",
+            metavar="N",
             help="Periods after the rollout [default: those in the data, or as many as before].",
             show_default=False,
         ),
     ] = None,
-    sims: Annotated[int, typer.Option("--sims", help="Simulated series.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the simulations.")] = 0,
+    sims: Annotated[int, typer.Option("--sims", metavar="N", help="Simulated series.")] = 1000,
+    seed: Annotated[
+        int, typer.Option("--seed", metavar="SEED", help="Seed of the simulations.")
+    ] = 0,
     date_col: DateCol = "date",
     period: PeriodOption = Period.MONTH,
     label: Labels = None,

@@ -42,6 +42,7 @@ def run_demo(output_dir: str | Path, *, model=None) -> Iterator[str]:
     from safetylens._readers import read_table
     from safetylens._resources import sample_data_dir
     from safetylens.its import read_rollouts, run_analyses, write_outputs
+    from safetylens.its.series import information_linked_rows
 
     data = sample_data_dir()
     folder = Path(output_dir)
@@ -60,7 +61,7 @@ def run_demo(output_dir: str | Path, *, model=None) -> Iterator[str]:
     results = []
     for site, go_live in rollouts.items():
         rows = incidents[incidents["site"] == site].copy()
-        linked = rows["information_linked"].str.lower() == "true"
+        linked = information_linked_rows(rows, source=classified.name)
         rows["incidents"] = [f"{site}: {LINKED if x else NOT_LINKED}" for x in linked]
         site_beds = beds.loc[beds["site"] == site, ["month", "occupied_bed_days"]]
         # Both series of a site share its bed days: say so with a group column.
@@ -88,5 +89,15 @@ def run_demo(output_dir: str | Path, *, model=None) -> Iterator[str]:
             f"{site}: go-live {go_live:%d/%m/%Y}; information-linked incidents level change "
             f"RR {ratio['estimate']:.2f} (95% CI {ratio['ci_low']:.2f} to {ratio['ci_high']:.2f})"
         )
-    written = write_outputs(results, folder, source="demo_incidents.csv (synthetic sample export)")
+    from safetylens.its.report import classification_from_frame
+
+    report = {
+        "title": "Information-linked incidents before and after EPR go-live (synthetic demo)",
+        "outcome_label": "information-linked incidents",
+        "prespecified": True,  # MODEL_OPTIONS were fixed before the data were looked at
+        "classification": classification_from_frame(incidents),
+    }
+    written = write_outputs(
+        results, folder, source="demo_incidents.csv (synthetic sample export)", report=report
+    )
     yield f"wrote {len(written) + 1} files to {folder}; open {folder / 'report.html'}"

@@ -24,7 +24,7 @@ from safetylens._cliutil import (
 )
 from safetylens._training import Backend
 from safetylens._writers import OutputFormat
-from safetylens.cli_its import its
+from safetylens.cli_its import its, power
 from safetylens.cli_review import review_app
 
 app = make_app(
@@ -373,6 +373,7 @@ def model_info(
 
 
 app.command("its")(its)
+app.command("power")(power)
 
 
 @app.command()

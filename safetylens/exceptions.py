@@ -45,3 +45,7 @@ class ReviewFormatError(DataValidationError):
 
 class ReviewWarning(SafetylensWarning):
     """Review scores carry a caveat (another model's workbook, prefilled labels, rows left)."""
+
+
+class AnalysisWarning(SafetylensWarning):
+    """One analysis of a batch (one group) could not be fitted; the others completed."""

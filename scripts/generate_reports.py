@@ -17,8 +17,9 @@ carries the labels:
   settings, with ward names, times and roles filled in from slot lists;
 * one or two **core event** clauses, which alone carry the labels. The banks hold at least
   40 differently worded clauses for each label (:data:`CORE_SINGLE`), ~40 multi-label clauses
-  that follow the combination rules and the v1.1 decision rules of the taxonomy (``safetylens/data/taxonomy.md``)
-  (:data:`CORE_MULTI`), and at least 120 clauses with no label: incidents
+  that follow the combination rules and the v1.1 decision rules of the taxonomy
+  (``safetylens/data/taxonomy.md``; :data:`CORE_MULTI`), and at least 120 clauses with no
+  label: incidents
   (:data:`CORE_NONE`: falls, pressure ulcers, violence, self-harm, absconsion, staffing, non-IT
   equipment faults, administration slips with correct information, clinical technique errors,
   confidentiality breaches, delays for bed capacity, ...) and confounders

@@ -53,9 +53,10 @@ def test_every_public_name_works_twice_in_a_fresh_interpreter(tmp_path):
     test = tmp_path / "test.csv"
     rows = ["EPR down all night,it_system"] * 5 + ["wrong wristband,patient_identification"] * 5
     test.write_text("description,labels\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    body = "\n".join(
-        f"for i in range(2):\n    {line}" for line in CALLS.values()
-    ) + "\nassert callable(safetylens.train) and callable(safetylens.evaluate)\nprint('ok')\n"
+    body = (
+        "\n".join(f"for i in range(2):\n    {line}" for line in CALLS.values())
+        + "\nassert callable(safetylens.train) and callable(safetylens.evaluate)\nprint('ok')\n"
+    )
     code = (
         "import pathlib, pandas as pd, safetylens\n"
         f"src, test, tmp = {str(src)!r}, {str(test)!r}, {str(tmp_path)!r}\n" + body

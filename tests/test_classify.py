@@ -6,9 +6,9 @@ import pytest
 from conftest import SAMPLE
 
 from safetylens._classify import OUTPUT_COLUMNS, classify_file, classify_frame, label_texts
-from safetylens.exceptions import DataValidationError
 from safetylens._formula import neutralise_formula
 from safetylens._readers import read_table
+from safetylens.exceptions import DataValidationError
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +161,7 @@ def test_excel_output_is_a_real_workbook_with_text_cells(tmp_path):
     from openpyxl import load_workbook
 
     source = tmp_path / "in.csv"
-    pd.DataFrame({"description": ["=HYPERLINK(\"http://x\")", "EPR down"]}).to_csv(
+    pd.DataFrame({"description": ['=HYPERLINK("http://x")', "EPR down"]}).to_csv(
         source, index=False
     )
     classify_file(source, tmp_path / "out.xlsx", model="fast")

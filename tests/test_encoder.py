@@ -112,8 +112,12 @@ def test_a_changed_file_is_refused(tmp_path, name):
 def test_a_missing_companion_is_refused_with_a_plain_reason(tmp_path):
     folder = copy_folder(tmp_path)
     card = json.loads((folder / "model_card.json").read_text())
-    card["companion"] = {"folder": "fast", "model_sha256": "0" * 64, "weight": 0.5,
-                         "thresholds": card["thresholds"]}
+    card["companion"] = {
+        "folder": "fast",
+        "model_sha256": "0" * 64,
+        "weight": 0.5,
+        "thresholds": card["thresholds"],
+    }
     (folder / "model_card.json").write_text(json.dumps(card))
     with pytest.raises(ModelIntegrityError, match="keep the two folders together"):
         load_model(folder)

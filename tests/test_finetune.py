@@ -52,12 +52,21 @@ def tiny_model(tiny_base, small_corpus):
     from safetylens._encoder import EncoderClassifier
 
     model = EncoderClassifier(
-        base_model=str(tiny_base), epochs=1, batch_size=16, max_length=48, overlap=8,
-        validation_fraction=0.25, quantize=False, random_state=3,
+        base_model=str(tiny_base),
+        epochs=1,
+        batch_size=16,
+        max_length=48,
+        overlap=8,
+        validation_fraction=0.25,
+        quantize=False,
+        random_state=3,
     )
     steps = []
-    model.fit(small_corpus["text"], small_corpus["labels"],
-              progress=lambda s, t, e, loss: steps.append((s, t)))
+    model.fit(
+        small_corpus["text"],
+        small_corpus["labels"],
+        progress=lambda s, t, e, loss: steps.append((s, t)),
+    )
     model.steps_seen = steps
     return model
 
@@ -98,8 +107,9 @@ def test_training_is_reproducible(tiny_base, small_corpus, tiny_model):
         small_corpus["text"], small_corpus["labels"]
     )
     texts = ["EPR down", "wrong wristband"]
-    np.testing.assert_allclose(again.predict_proba(texts), tiny_model.predict_proba(texts),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        again.predict_proba(texts), tiny_model.predict_proba(texts), atol=1e-6
+    )
 
 
 def test_save_load_and_quantise(tmp_path, tiny_model):
@@ -127,8 +137,20 @@ def test_train_command_with_the_transformer_backend(tmp_path, tiny_base, small_c
     small_corpus.to_csv(data, index=False)
     result = CliRunner().invoke(
         app,
-        ["train", str(data), "-o", str(tmp_path / "m"), "--backend", "transformer",
-         "--base-model", str(tiny_base), "--epochs", "1", "--text-col", "text"],
+        [
+            "train",
+            str(data),
+            "-o",
+            str(tmp_path / "m"),
+            "--backend",
+            "transformer",
+            "--base-model",
+            str(tiny_base),
+            "--epochs",
+            "1",
+            "--text-col",
+            "text",
+        ],
         catch_exceptions=False,
     )
     assert result.exit_code == 0, result.stderr

@@ -3,11 +3,11 @@
 import pandas as pd
 import pytest
 
-from safetylens.exceptions import DataValidationError, InputFormatError
 from safetylens._classify import find_text_column
 from safetylens._formula import neutralise_formula
 from safetylens._readers import iter_table, read_table
 from safetylens._writers import TableWriter, atomic_path, check_not_same_file
+from safetylens.exceptions import DataValidationError, InputFormatError
 
 ROWS = [("1", "Café: pt’s notes not sent – ward 3"), ("2", "EPR down"), ("3", "")]
 

@@ -60,7 +60,7 @@ def test_plot_draws_points_lines_band_rollout_and_phase_in():
     assert labels == [
         "fitted before rollout",
         "fitted after rollout",
-        "counterfactual (no rollout)",
+        "counterfactual (no rollout), 6 months",
         "rollout 2020-11-16",
     ]
     (rollout_line,) = vertical_lines_at(ax, mdates.date2num(pd.Timestamp("2020-11-16")))
@@ -71,6 +71,21 @@ def test_plot_draws_points_lines_band_rollout_and_phase_in():
     np.testing.assert_allclose(points.get_offsets()[:, 1], np.array(COUNTS) / 2000 * 1000)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "phase-in (not fitted)" in legend and "counterfactual 95% interval" in legend
+    # 10 pre periods: the band is drawn for max(6, 10 // 2) = 6 periods from the rollout
+    counterfactual = ax.get_lines()[2]
+    assert len(counterfactual.get_xdata()) == 6
+    assert ax.get_legend().get_bbox_to_anchor().x0 > ax.bbox.x1  # outside the data
+
+
+def test_horizon_limits_the_counterfactual_band():
+    result = fit()
+    ax = result.plot(ax=Figure().subplots())
+    assert len(ax.get_lines()[2].get_xdata()) == 6
+    from safetylens.its.plot import plot_result
+
+    ax = plot_result(result, Figure().subplots(), horizon=3, outcome_label="falls")
+    assert len(ax.get_lines()[2].get_xdata()) == 3
+    assert ax.get_ylabel() == "falls per 1,000 bed days"
 
 
 def test_plot_makes_its_own_figure_and_shows_the_control():
@@ -91,6 +106,7 @@ def test_one_renderer_for_text_and_html():
         "Rate ratios",
         "Trend after the rollout (per period, model scale)",
         "Effects (incidents per 1,000 bed days)",
+        "Cumulative effect, 2020-11 to 2021-10 (12 months, incidents)",
         "Diagnostics",
         "Notes",
     ]
@@ -135,6 +151,13 @@ def test_report_and_files(tmp_path):
     assert page.startswith("<!DOCTYPE html>") and "&lt;export&gt;.csv" in page
     assert page.count("data:image/png;base64,") == 2
     assert "stacked model with group interactions" in page
+    import html as html_module
+
+    for result in results:
+        # one source for the method text, each caveat printed once
+        assert page.count(html_module.escape(result.methods)) == 1
+        for note in result.notes:
+            assert page.count(html_module.escape(note)) == 1
     tidy = tidy_results(results)
     assert list(tidy.columns) == [
         "analysis",
@@ -152,6 +175,9 @@ def test_report_and_files(tmp_path):
         "rate_ratio",
         "rr_ci_low",
         "rr_ci_high",
+        "odds_ratio",
+        "or_ci_low",
+        "or_ci_high",
     ]
     assert tidy.groupby("analysis").size().tolist() == [4, 8]
     written = write_outputs(results, tmp_path / "new" / "folder")
@@ -163,3 +189,66 @@ def test_report_and_files(tmp_path):
         "report.html",
     ]
     assert not list((tmp_path / "new" / "folder").glob("*.part"))
+
+
+def _classified_frame(n=40, model_sha=None):
+    frame = pd.DataFrame(
+        {
+            "labels": ["it_system"] * (n // 2) + [""] * (n - n // 2),
+            "information_linked": ["true"] * (n // 2) + ["false"] * (n - n // 2),
+            "needs_review": ["true"] * (n // 4) + ["false"] * (n - n // 4),
+        }
+    )
+    if model_sha:
+        frame["model_name"] = "local-v2"
+        frame["model_sha256"] = model_sha
+    return frame
+
+
+def test_board_report_headline_classification_and_caveats():
+    from safetylens.its.report import classification_from_frame, headline
+
+    result = fit()
+    line = headline(result, "falls with harm")
+    rr = result.rate_ratios.loc["level_change"]
+    low, high = sorted((1 - rr["ci_low"], 1 - rr["ci_high"]))
+    c = result.cumulative
+    assert line == (
+        f"Falls with harm fell by {100 * (1 - rr['estimate']):.0f}% (95% CI {100 * low:.0f}% to "
+        f"{100 * high:.0f}%) at go-live, about {abs(c['difference']):,.0f} fewer incidents "
+        f"({abs(c['difference_ci'][1]):,.0f} to {abs(c['difference_ci'][0]):,.0f}) over the "
+        "following 12 months."
+    )
+    classification = classification_from_frame(
+        _classified_frame(), validation={"reports checked": 120, "precision": 0.91}
+    )
+    assert classification["share_needing_review"] == 0.25
+    assert classification["test_figures"]["reports_test.csv: reports"] == 400
+    assert classification["test_figures"]["reports_test_registers.csv: reports"] == 360
+    page = html_report([result], classification=classification, title="Ward 7 EPR")
+    assert "<h1>Ward 7 EPR</h1>" in page
+    assert "share of reports flagged for human review" in page and "25.0%" in page
+    assert "Local validation" in page and "0.9100" in page
+    assert "Misclassification that changes at the go-live biases the counts" in page
+    assert "not rates of harm" in page
+    assert "specified before the data were seen" not in page
+    assert "specified before the data were seen" in html_report([result], prespecified=True)
+    assert "change in level at the rollout" in page  # human term names
+    assert page.index("Appendix") < page.index("Diagnostics")  # diagnostics in the appendix
+    assert "--model" not in page.split("Appendix")[0]  # no CLI advice for the board
+
+
+def test_report_names_a_local_model_and_lists_a_failed_group():
+    from safetylens.its.analysis import FailedAnalysis
+    from safetylens.its.report import classification_from_frame
+
+    classification = classification_from_frame(_classified_frame(model_sha="ab" * 32))
+    assert classification["model_name"] == "local-v2" and "test_figures" not in classification
+    page = html_report(
+        [fit(), FailedAnalysis("Ward 9", "every count is 0; there is nothing to model")],
+        classification=classification,
+    )
+    assert "ab" * 32 in page and "local-v2" in page
+    assert "Ward 9: could not be analysed: every count is 0" in page
+    assert page.count("data:image/png;base64,") == 1
+    assert classification_from_frame(pd.DataFrame({"month": ["2021-01"], "n": [3]})) is None

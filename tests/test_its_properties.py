@@ -7,6 +7,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -111,3 +112,47 @@ def test_hard_fits_give_a_result_or_a_one_line_refusal(counts, model, seasonalit
     else:
         json.dumps(result.to_dict(), allow_nan=False)
         result.summary_text()
+
+
+def _excludes_zero(low, high) -> bool:
+    return low > 0 or high < 0
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    counts=st.lists(st.integers(5, 60), min_size=12, max_size=30),
+    model=st.sampled_from(["poisson", "quasipoisson", "ols", "arima", "quasibinomial"]),
+    at=st.lists(st.integers(0, 5), min_size=1, max_size=3),
+)
+def test_absolute_and_relative_intervals_agree_and_cumulative_adds_up(counts, model, at):
+    """Every effect's and the cumulative effect's absolute and relative intervals agree on
+    whether they exclude no change; the cumulative totals recompute from the series output."""
+    assume(len(set(counts)) > 2)
+    n = len(counts)
+    if model == "quasibinomial":
+        series = PeriodSeries.from_arrays("2020-01", counts=counts, totals=[100] * n)
+    else:
+        series = PeriodSeries.from_arrays("2020-01", counts=counts, denominators=[900] * n)
+    rollout = str(pd.Period("2020-01", freq="M") + n // 2)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = SegmentedRegression(model=model, at=tuple(at)).fit(series, rollout=rollout)
+    except SafetylensError:
+        return
+    record = result.to_dict()
+    for e in record["effects"]:
+        if e["relative_ci_low"] is None:
+            continue
+        assert _excludes_zero(e["absolute_ci_low"], e["absolute_ci_high"]) == _excludes_zero(
+            e["relative_ci_low"], e["relative_ci_high"]
+        )
+        assert e["absolute_ci_low"] <= e["absolute_effect"] <= e["absolute_ci_high"]
+    c = record["cumulative"]
+    window = [r for r in record["series"] if c["from"] <= r["period"] <= c["to"]]
+    assert len(window) == c["periods"] == max(at) + 1  # the rollout period to the last at
+    assert c["observed"] == sum(r["count"] for r in window)
+    assert c["expected"] == pytest.approx(sum(r["counterfactual"] for r in window), rel=1e-9)
+    assert c["difference"] == pytest.approx(c["observed"] - c["expected"], rel=1e-9, abs=1e-9)
+    if c["relative_ci"][0] is not None:
+        assert _excludes_zero(*c["difference_ci"]) == _excludes_zero(*c["relative_ci"])

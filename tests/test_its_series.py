@@ -216,3 +216,23 @@ def test_value_outcome_with_a_denominator_column_is_refused():
     )
     with pytest.raises(DataValidationError, match="--denominator-col goes with --count-col"):
         table_series(table, date_col="month", value_col="rate", denominator_col="beds")
+
+
+def test_information_linked_reads_the_column_classify_writes():
+    """The flag column wins over the labels string; labels are the fallback when it is absent."""
+    rows = pd.DataFrame(
+        {
+            "date": ["01/01/2021", "02/01/2021", "03/02/2021", "04/02/2021"],
+            "labels": ["it_system", "", "it_system", ""],
+            "information_linked": ["false", "true", "true", "True"],
+        }
+    )
+    counts = count_events(rows, date_col="date", information_linked=True)[None]
+    assert counts.data["count"].tolist() == [1.0, 2.0]
+    fallback = count_events(
+        rows.drop(columns="information_linked"), date_col="date", information_linked=True
+    )[None]
+    assert fallback.data["count"].tolist() == [1.0, 1.0]
+    bad = rows.assign(information_linked=["false", "maybe", "true", "true"])
+    with pytest.raises(DataValidationError, match="'information_linked', data row 2: not true"):
+        count_events(bad, date_col="date", information_linked=True)

@@ -7,7 +7,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from safetylens.exceptions import DataValidationError, ModelIntegrityError
 from safetylens._model import IncidentClassifier, labels_to_indicator
 from safetylens._modelcard import (
     CARD_FILE,
@@ -17,6 +16,7 @@ from safetylens._modelcard import (
     read_card,
     save_model,
 )
+from safetylens.exceptions import DataValidationError, ModelIntegrityError
 from safetylens.taxonomy import LABELS
 
 

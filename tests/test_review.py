@@ -792,3 +792,20 @@ def test_evaluate_scores_a_model_on_the_reviewed_rows(classified, tmp_path):
     assert metrics == expected
     result = run("evaluate", filled, "--model", "fast", "--json", catch=False)
     assert json.loads(result.stdout) == expected
+
+
+def test_its_carries_the_local_validation_into_json_and_report(classified, tmp_path):
+    out = tmp_path / "r.xlsx"
+    sample_review(classified, out, n=80, seed=13, keep=["incident_date"])
+    filled = fill(out, classified, tmp_path / "filled.xlsx")
+    args = ["its", classified, "--date-col", "incident_date", "--rollout", "01/07/2020"]
+    args += ["--information-linked", "--validation", filled]
+    result = run(*args, "--json", catch=False)
+    payload = json.loads(result.stdout)
+    checked = payload["classification_validation"]
+    assert checked["n_reviewed"] == 80
+    assert [g["group"] for g in checked["groups"]] == ["before", "after"]
+    assert checked == score_review(filled, rollout="01/07/2020", date_col="incident_date")
+    run(*args, "--output-dir", tmp_path / "its", catch=False)
+    page = (tmp_path / "its" / "report.html").read_text(encoding="utf-8")
+    assert "Local validation" in page and "information-linked recall" in page

@@ -3,7 +3,10 @@
 Build a :class:`PeriodSeries` (from incidents with :func:`count_events`, or from an aggregated
 table with :func:`table_series`), fit :class:`SegmentedRegression`, and read the
 :class:`ITSResult`; :func:`run_analyses` and :func:`write_outputs` do all of it from a table,
-as ``safetylens its`` does.
+as ``safetylens its`` does. The choices (``Model``, ``Period``, ...) are ``str`` enums.
+
+Names are imported on first use, so ``import safetylens.its.options`` (as the command line
+does) loads neither pandas nor statsmodels.
 
 Examples
 --------
@@ -15,37 +18,42 @@ Examples
 0.65
 """
 
-from safetylens.its.pipeline import (
-    analyses_json,
-    build_series,
-    read_rollouts,
-    run_analyses,
-    tidy_results,
-    write_outputs,
-)
-from safetylens.its.regression import MODELS, SegmentedRegression
-from safetylens.its.results import ITSResult
-from safetylens.its.series import (
-    PERIODS,
-    PeriodSeries,
-    count_events,
-    read_denominators,
-    table_series,
-)
+_LAZY = {
+    "PERIODS": "safetylens.its.series",
+    "PeriodSeries": "safetylens.its.series",
+    "count_events": "safetylens.its.series",
+    "read_denominators": "safetylens.its.series",
+    "table_series": "safetylens.its.series",
+    "SegmentedRegression": "safetylens.its.regression",
+    "ITSResult": "safetylens.its.results",
+    "FailedAnalysis": "safetylens.its.analysis",
+    "power_analysis": "safetylens.its.power",
+    "sensitivity_table": "safetylens.its.sensitivity",
+    "analyses_json": "safetylens.its.analysis",
+    "build_series": "safetylens.its.analysis",
+    "read_rollouts": "safetylens.its.analysis",
+    "run_analyses": "safetylens.its.analysis",
+    "tidy_results": "safetylens.its.analysis",
+    "write_outputs": "safetylens.its.analysis",
+    "ArimaIntervals": "safetylens.its.options",
+    "ArimaMethod": "safetylens.its.options",
+    "Impact": "safetylens.its.options",
+    "Model": "safetylens.its.options",
+    "Period": "safetylens.its.options",
+    "Seasonality": "safetylens.its.options",
+    "StandardErrors": "safetylens.its.options",
+}
 
-__all__ = [
-    "MODELS",
-    "PERIODS",
-    "ITSResult",
-    "PeriodSeries",
-    "SegmentedRegression",
-    "analyses_json",
-    "build_series",
-    "count_events",
-    "read_denominators",
-    "read_rollouts",
-    "run_analyses",
-    "table_series",
-    "tidy_results",
-    "write_outputs",
-]
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'safetylens.its' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -27,8 +27,12 @@ CONTROLLED_TERMS = (
     "treated_time",
     "control_level_change",
     "control_slope_change",
+    "control_level_change_2",
+    "control_slope_change_2",
     "level_change",
     "slope_change",
+    "level_change_2",
+    "slope_change_2",
 )
 """Term order of a controlled design (missing terms are left out)."""
 

@@ -21,12 +21,10 @@ import pandas as pd
 from safetylens.exceptions import DataValidationError
 from safetylens.its.series import SEASON_LENGTH
 
-IMPACTS = ("level", "slope", "both")
-SEASONALITIES = ("none", "fourier", "month")
-PHASES = ("pre", "phase_in", "post")
 
-
-def segment_terms(n_periods: int, first_post: int, *, impact: str = "both") -> pd.DataFrame:
+def segment_terms(
+    n_periods: int, first_post: int, *, impact: str = "both", second_post: int | None = None
+) -> pd.DataFrame:
     """``time``, ``level_change`` and ``slope_change`` for ``n_periods`` periods.
 
     Parameters
@@ -36,6 +34,9 @@ def segment_terms(n_periods: int, first_post: int, *, impact: str = "both") -> p
         Position (0-based) of the first post-rollout period (after any phase-in).
     impact : {"level", "slope", "both"}, default="both"
         Which change terms to include.
+    second_post : int, optional
+        First post period of a second rollout: adds ``level_change_2`` and ``slope_change_2``
+        coded the same way from there.
 
     Examples
     --------
@@ -54,6 +55,12 @@ def segment_terms(n_periods: int, first_post: int, *, impact: str = "both") -> p
         terms["level_change"] = post.astype(float)
     if impact in ("slope", "both"):
         terms["slope_change"] = np.where(post, time - first_post, 0.0)
+    if second_post is not None:
+        post2 = time >= second_post
+        if impact in ("level", "both"):
+            terms["level_change_2"] = post2.astype(float)
+        if impact in ("slope", "both"):
+            terms["slope_change_2"] = np.where(post2, time - second_post, 0.0)
     return pd.DataFrame(terms)
 
 
@@ -103,20 +110,26 @@ def seasonal_terms(
     return pd.DataFrame({f"{prefix}_{m}": (codes == m).astype(float) for m in levels})
 
 
-def phases(n_periods: int, rollout_at: int, phase_in: int) -> np.ndarray:
-    """``pre``, ``phase_in`` or ``post`` for each period.
+def phases(n_periods: int, rollout_at: int, phase_in: int, second_at=None) -> np.ndarray:
+    """``pre``, ``phase_in`` or ``post`` for each period (a second rollout has its own
+    phase-in).
 
     Examples
     --------
     >>> phases(5, 2, 1).tolist()
     ['pre', 'pre', 'phase_in', 'post', 'post']
+    >>> phases(7, 1, 1, second_at=4).tolist()
+    ['pre', 'phase_in', 'post', 'post', 'phase_in', 'post', 'post']
     """
     position = np.arange(n_periods)
-    return np.where(
+    out = np.where(
         position < rollout_at,
         "pre",
         np.where(position < rollout_at + phase_in, "phase_in", "post"),
     ).astype(object)
+    if second_at is not None:
+        out[(position >= second_at) & (position < second_at + phase_in)] = "phase_in"
+    return out
 
 
 def design_matrix(
@@ -129,6 +142,7 @@ def design_matrix(
     seasonality: str = "none",
     harmonics: int = 2,
     covariates: pd.DataFrame | None = None,
+    second_post: int | None = None,
 ) -> pd.DataFrame:
     """The full design, one row per period (phase-in rows included), indexed by period.
 
@@ -144,7 +158,7 @@ def design_matrix(
     """
     parts = [
         pd.DataFrame({"intercept": np.ones(len(index))}),
-        segment_terms(len(index), first_post, impact=impact),
+        segment_terms(len(index), first_post, impact=impact, second_post=second_post),
     ]
     if not trend:
         parts[1] = parts[1].drop(columns="time")
@@ -156,7 +170,7 @@ def design_matrix(
     return design
 
 
-CHANGE_TERMS = ("level_change", "slope_change")
+CHANGE_TERMS = ("level_change", "slope_change", "level_change_2", "slope_change_2")
 """Terms that carry the rollout's effect; the counterfactual sets them to 0."""
 
 

@@ -24,8 +24,13 @@ def new_axes(figsize=(8.0, 4.5)):
     return Figure(figsize=figsize, layout="constrained").subplots()
 
 
-def plot_result(result, ax=None):
+def plot_result(result, ax=None, *, horizon: int | None = None, outcome_label: str | None = None):
     """Draw ``result`` on ``ax`` (a new figure when ``None``) and return the Axes.
+
+    The counterfactual (line and band) is drawn from the rollout period for at most
+    ``horizon`` periods (default :attr:`~safetylens.its.results.ITSResult.default_horizon`):
+    extrapolated further, the band only shows how little is known. The legend sits outside
+    the data, to the right.
 
     Lines drawn: the fitted line before and after the rollout, the counterfactual (dashed,
     from the rollout period on) and the rollout (dotted vertical); in a controlled analysis
@@ -41,7 +46,7 @@ def plot_result(result, ax=None):
     ('incidents per month', 4)
     """
     if ax is None:
-        ax = new_axes()
+        ax = new_axes(figsize=(9.5, 4.5))
     phase = result.phase
     index = result.series.data.index
     x = index.start_time
@@ -49,7 +54,9 @@ def plot_result(result, ax=None):
     fitted = result.fitted_rate().to_numpy()
     band = result.counterfactual()
     pre, post = phase == "pre", phase == "post"
-    after = ~pre
+    horizon = result.default_horizon if horizon is None else max(int(horizon), 1)
+    position = np.arange(len(phase))
+    after = ~pre & (position < int(np.flatnonzero(~pre)[0]) + horizon)
     ax.scatter(x, observed, s=16, color="#1f4e79", zorder=3, label="observed")
     ax.plot(x[pre], fitted[pre], color="#1f4e79", linewidth=2, label="fitted before rollout")
     ax.plot(x[post], fitted[post], color="#c0392b", linewidth=2, label="fitted after rollout")
@@ -59,7 +66,7 @@ def plot_result(result, ax=None):
         color="#7f7f7f",
         linestyle="--",
         linewidth=1.5,
-        label="counterfactual (no rollout)",
+        label=f"counterfactual (no rollout), {int(after.sum())} {result.period}s",
     )
     ax.fill_between(
         x[after],
@@ -91,20 +98,25 @@ def plot_result(result, ax=None):
         )
         ax.plot(x, control["fitted"], color="#27ae60", linewidth=1.2, label="control fitted")
     ax.set_xlabel(_PERIOD_LABEL[result.period])
-    ax.set_ylabel(result.rate_unit)
+    ax.set_ylabel(result.rate_unit if outcome_label is None else _unit(result, outcome_label))
     import textwrap
 
     ax.set_title("\n".join(textwrap.wrap(result.title, 90)), fontsize=10)
-    ax.legend(fontsize=7, loc="best")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     ax.grid(alpha=0.3)
     return ax
 
 
-def figure_png(result, dpi: int = 110) -> bytes:
-    """The plot of ``result`` as PNG bytes."""
+def _unit(result, label: str) -> str:
+    """The rate unit with the series' own name replaced by the user's words."""
+    return result.rate_unit.replace(result.series.name, label, 1)
+
+
+def figure_png(result, dpi: int = 110, **options) -> bytes:
+    """The plot of ``result`` as PNG bytes (``options`` as for :func:`plot_result`)."""
     import io
 
-    ax = plot_result(result)
+    ax = plot_result(result, new_axes(figsize=(9.5, 4.5)), **options)
     buffer = io.BytesIO()
     ax.figure.savefig(buffer, format="png", dpi=dpi)
     return buffer.getvalue()

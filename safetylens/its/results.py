@@ -9,15 +9,17 @@ import sys
 import numpy as np
 import pandas as pd
 
+from safetylens.its import prediction
 from safetylens.its.controlled import control_view
 from safetylens.its.design import CHANGE_TERMS, counterfactual_design
-from safetylens.its.regression import COUNT_MODELS
+from safetylens.its.options import COUNT_MODELS, SHARE_MODELS
 from safetylens.its.series import PeriodSeries
 
 SUMMARY_COLUMNS = ["estimate", "se", "ci_low", "ci_high", "p_value"]
 """Columns of :attr:`ITSResult.summary`."""
 
 _SLOPE_TERMS = ("slope_change", "control_slope_change")
+_SECOND_SLOPE_TERMS = ("slope_change_2", "control_slope_change_2")
 _LEVEL_TERMS = ("level_change", "control_level_change")
 
 
@@ -43,15 +45,22 @@ class ITSResult:
         On the model's scale (log rate for count models).
     summary : pandas.DataFrame
         ``estimate, se, ci_low, ci_high, p_value`` per term.
-    rate_ratios : pandas.DataFrame or None
-        Count models: ``exp`` of the change terms with intervals.
+    rate_ratios, odds_ratios : pandas.DataFrame or None
+        Count models (share models): ``exp`` of the change terms with intervals.
     effects : pandas.DataFrame
-        Absolute and relative effect at each ``at`` (delta method).
+        Absolute and relative effect at each ``at`` (one interval on the model's scale).
+    cumulative : dict or None
+        Observed against expected totals after the rollout, with intervals.
+    sensitivity : tuple of dict
+        The alternative specifications, when asked for (``run_analyses(sensitivity=True)``).
+    rollouts : tuple of datetime.date
+        Every rollout date (two for a pilot, then the full rollout).
     diagnostics : dict
     notes : tuple of str
-        How the model was estimated (covariance, p-values, codings).
-    warnings : tuple of str
-        Caveats (also emitted as :class:`~safetylens.exceptions.ModelWarning`).
+        The fit's caveats (too few periods, autocorrelation left, overdispersion, ...), also
+        emitted as :class:`~safetylens.exceptions.ModelWarning`.
+    methods : str
+        How the model was estimated, in words (:mod:`safetylens.its.methods`).
 
     Examples
     --------
@@ -84,12 +93,24 @@ class ITSResult:
         p_df,
         covariance: str,
         diagnostics: dict,
-        warnings: tuple,
+        notes: tuple,
         interval_cov: pd.DataFrame | None = None,
+        rollouts: tuple = (),
+        sensitivity: tuple = (),
     ):
         state = dict(locals())
         del state["self"]
         object.__setattr__(self, "_s", state)
+
+    def replace(self, **changes) -> ITSResult:
+        """A copy with some of the stored parts changed (the result itself never changes)."""
+        return ITSResult(**(self._s | changes))
+
+    @property
+    def sensitivity(self) -> tuple:
+        """Rows of the sensitivity analysis (empty unless asked for; see
+        :mod:`safetylens.its.sensitivity`)."""
+        return self._s["sensitivity"]
 
     def __setattr__(self, name, value):
         raise AttributeError("ITSResult is read-only")
@@ -160,7 +181,23 @@ class ITSResult:
 
     @property
     def is_count_model(self) -> bool:
+        """Log-link count model (rate ratios)."""
         return self.model in COUNT_MODELS
+
+    @property
+    def is_share_model(self) -> bool:
+        """Logit-link model of a share (odds ratios)."""
+        return self.model in SHARE_MODELS
+
+    @property
+    def link(self) -> str:
+        """``"log"``, ``"logit"`` or ``"identity"``: how the terms relate to the mean."""
+        return "log" if self.is_count_model else ("logit" if self.is_share_model else "identity")
+
+    @property
+    def rollouts(self) -> tuple:
+        """Every rollout date (a second one when two interruptions were modelled)."""
+        return self._s["rollouts"]
 
     @property
     def design(self) -> pd.DataFrame:
@@ -191,36 +228,43 @@ class ITSResult:
     def _interval_se(self) -> pd.Series:
         return pd.Series(np.sqrt(np.diag(self._interval_cov)), index=self._s["params"].index)
 
-    def _quantile(self, alpha: float, df) -> float:
-        from scipy import stats
+    def _quantile(self, alpha: float | None = None) -> float:
+        return prediction.quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
 
-        return float(
-            stats.norm.ppf(1 - alpha / 2) if df is None else stats.t.ppf(1 - alpha / 2, df)
-        )
+    @property
+    def ci_df(self):
+        """Degrees of freedom of the t quantile for intervals (``None``: normal quantile)."""
+        return self._s["ci_df"]
 
-    def _p_value(self, z):
-        from scipy import stats
+    @property
+    def covariance(self) -> str:
+        """How the standard errors were computed, in words."""
+        return self._s["covariance"]
 
-        z = np.abs(np.asarray(z, dtype=float))
-        df = self._s["p_df"]
-        return 2 * (stats.norm.sf(z) if df is None else stats.t.sf(z, df))
+    @property
+    def uses_adjusted_intervals(self) -> bool:
+        """Whether intervals use a small-sample covariance other than the one of ``bse``."""
+        return self._s["interval_cov"] is not None
 
     @property
     def pvalues(self) -> pd.Series:
         with np.errstate(divide="ignore", invalid="ignore"):
             return pd.Series(
-                self._p_value(self.params / self._interval_se), index=self.params.index
+                prediction.p_value(self.params / self._interval_se, self._s["p_df"]),
+                index=self.params.index,
             )
 
     def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
-        """Wald intervals (normal quantile for GLMs and arima, t for ols).
+        """Intervals: estimate -/+ quantile x SE, with the normal quantile or t on ``ci_df``
+        (t for ``ols``, ``arima`` with adjusted intervals and REML, normal for GLMs and arima
+        with ``arima_intervals="wald"``).
 
         Returns
         -------
         pandas.DataFrame
             Columns ``ci_low``, ``ci_high``, one row per term.
         """
-        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
+        q = self._quantile(alpha)
         params, se = self.params, self._interval_se
         return pd.DataFrame({"ci_low": params - q * se, "ci_high": params + q * se})
 
@@ -231,13 +275,25 @@ class ITSResult:
         out["p_value"] = self.pvalues
         return out[SUMMARY_COLUMNS]
 
-    @property
-    def rate_ratios(self) -> pd.DataFrame | None:
-        if not self.is_count_model:
-            return None
+    def _ratios(self) -> pd.DataFrame:
         terms = [t for t in CHANGE_TERMS if t in self._s["params"].index]
         table = self.summary.loc[terms, ["estimate", "ci_low", "ci_high"]]
         return np.exp(table)
+
+    @property
+    def rate_ratios(self) -> pd.DataFrame | None:
+        """Count models: ``exp`` of the change terms, with intervals."""
+        return self._ratios() if self.is_count_model else None
+
+    @property
+    def odds_ratios(self) -> pd.DataFrame | None:
+        """Share models: ``exp`` of the change terms (odds ratios), with intervals."""
+        return self._ratios() if self.is_share_model else None
+
+    @property
+    def ratios(self) -> pd.DataFrame | None:
+        """The rate ratios or the odds ratios, whichever the model has."""
+        return self._ratios() if self.link != "identity" else None
 
     def lincom(self, weights: dict) -> dict:
         """A linear combination of the estimates, as Stata's ``lincom``.
@@ -256,9 +312,9 @@ class ITSResult:
         estimate = float(w @ self._s["params"])
         se = float(np.sqrt(w @ self._s["cov"] @ w))
         interval_se = float(np.sqrt(w @ self._interval_cov @ w))
-        q = self._quantile(self.alpha, self._s["ci_df"])
+        q = self._quantile()
         with np.errstate(divide="ignore", invalid="ignore"):
-            p = float(self._p_value(estimate / interval_se))
+            p = float(prediction.p_value(estimate / interval_se, self._s["p_df"]))
         return {
             "estimate": estimate,
             "se": se,
@@ -271,7 +327,8 @@ class ITSResult:
     def post_trend(self) -> dict | None:
         """The group's trend after the rollout (``time`` + ``slope_change``, and the group and
         control terms in a controlled analysis), per period, on the model's scale."""
-        terms = [t for t in ("time", "treated_time", *_SLOPE_TERMS) if t in self._s["params"].index]
+        names = ("time", "treated_time", *_SLOPE_TERMS, *_SECOND_SLOPE_TERMS)
+        terms = [t for t in names if t in self._s["params"].index]
         return self.lincom(dict.fromkeys(terms, 1.0)) if terms else None
 
     @property
@@ -279,41 +336,21 @@ class ITSResult:
         return dict(self._s["diagnostics"])
 
     @property
-    def warnings(self) -> tuple:
-        return self._s["warnings"]
+    def notes(self) -> tuple:
+        """The fit's caveats, in the order they were found."""
+        return self._s["notes"]
 
     @property
-    def notes(self) -> tuple:
-        notes = [f"Standard errors: {self._s['covariance']}."]
-        if self._s["interval_cov"] is not None:
-            notes.append(
-                "Intervals and p-values use the small-sample (REML, as nlme::gls) covariance "
-                "rather than the ML standard errors shown: in short series ML standard errors are "
-                "too small and 95% intervals cover the truth less than 90% of the time."
-            )
-        if self._s["ci_df"] is None:
-            notes.append(f"Intervals: Wald, normal quantile, {1 - self.alpha:.0%}.")
-        else:
-            notes.append(f"Intervals: t with {self._s['ci_df']:g} df, {1 - self.alpha:.0%}.")
-        if self.model == "quasipoisson":
-            notes.append("p-values: t with the residual df, as R's summary.glm for quasi-Poisson.")
-        notes.append(
-            "level_change is read at the first post-rollout period; slope_change counts periods "
-            "from it (0 there)."
-        )
-        if self.controlled:
-            notes.append(
-                "Controlled: level_change and slope_change are differences from the control "
-                f"({', '.join(map(str, self.control_groups))}); control_level_change and "
-                "control_slope_change are the control's own changes."
-            )
-        if self.n_phase_in:
-            notes.append(f"{self.n_phase_in} phase-in period(s) left out of the fit.")
-        return tuple(notes)
+    def methods(self) -> str:
+        """How the model was estimated, in words (the text the report prints)."""
+        from safetylens.its.methods import methods_text
+
+        return methods_text(self)
 
     # ------------------------------------------------------------------ predictions
     @property
-    def _has_denominator(self) -> bool:
+    def has_denominator(self) -> bool:
+        """Whether the series has a denominator (rates rather than counts per period)."""
         return "denominator" in self.series.data.columns
 
     @property
@@ -322,41 +359,59 @@ class ITSResult:
         s = self.series
         if s.outcome == "value":
             return s.name
-        if self._has_denominator:
+        if self.has_total:
+            return f"{s.name} (% of all incidents)"
+        if self.has_denominator:
             per = self._s["settings"]["per"]
             unit = (s.denominator_name or "denominator").replace("_", " ")
             return f"{s.name} per {per:,g} {unit}"
         return f"{s.name} per {s.period}"
 
+    @property
+    def has_total(self) -> bool:
+        """Whether the series is a share: a count out of a total per period."""
+        return "total" in self.series.data.columns
+
     def _rate_multiplier(self) -> float:
+        if self.is_share_model:
+            return 100.0
         per = self._s["settings"]["per"]
-        return per if (self.is_count_model and self._has_denominator) else 1.0
+        return per if (self.is_count_model and self.has_denominator) else 1.0
 
     def _predict(self, X: np.ndarray, alpha: float | None = None):
         """Mean on the rate scale, with a pointwise interval, for design rows ``X``."""
-        b = self._s["params"].to_numpy()
-        V = self._interval_cov.to_numpy()
-        eta = X @ b
-        se = np.sqrt(np.einsum("ij,jk,ik->i", X, V, X))
-        q = self._quantile(self.alpha if alpha is None else alpha, self._s["ci_df"])
-        if self.is_count_model:
-            m = self._rate_multiplier()
-            return np.exp(eta) * m, np.exp(eta - q * se) * m, np.exp(eta + q * se) * m
-        return eta, eta - q * se, eta + q * se
+        return prediction.predict(
+            X,
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(alpha),
+            link=self.link,
+            multiplier=self._rate_multiplier(),
+        )
+
+    def _column_weights(self) -> np.ndarray:
+        """Per period: what turns the rate scale back into the outcome column's scale."""
+        data = self.series.data
+        if self.series.outcome == "value":
+            return np.ones(len(data))
+        if self.has_total:
+            return data["total"].to_numpy() / 100
+        if self.has_denominator:
+            return data["denominator"].to_numpy() / self._s["settings"]["per"]
+        return np.ones(len(data))
 
     def _to_column_scale(self, rate: np.ndarray) -> np.ndarray:
         """Rates back to the scale of the ``count`` / ``value`` column (expected counts)."""
-        if self.series.outcome == "value" or not self._has_denominator:
-            return rate
-        den = self.series.data["denominator"].to_numpy()
-        return rate * den / self._s["settings"]["per"]
+        return rate * self._column_weights()
 
     def observed_rate(self) -> pd.Series:
-        """The observed outcome on the rate scale."""
+        """The observed outcome on the rate scale (a share in percent for shares)."""
         data = self.series.data
         if self.series.outcome == "value":
             return data["value"].copy()
-        if self._has_denominator:
+        if self.has_total:
+            return data["count"] / data["total"] * 100
+        if self.has_denominator:
             return data["count"] / data["denominator"] * self._s["settings"]["per"]
         return data["count"].copy()
 
@@ -389,6 +444,8 @@ class ITSResult:
             data = unit.data.reindex(self.series.data.index)
             if unit.outcome == "value":
                 observed.append(data["value"])
+            elif "total" in data.columns:
+                observed.append(data["count"] / data["total"] * 100)
             elif "denominator" in data.columns:
                 observed.append(data["count"] / data["denominator"] * per)
             else:
@@ -410,62 +467,75 @@ class ITSResult:
                 row[term] = float(position - self.first_post)
         return row
 
+    def effect_at(self, k: int) -> dict:
+        """The effect ``k`` periods after the rollout period (0 is the rollout period):
+        fitted with the rollout against the counterfactual, absolute and relative, with
+        intervals from one interval on the model's scale
+        (:func:`~safetylens.its.prediction.effect_at`)."""
+        position = self._s["rollout_at"] + k
+        x1 = self._post_row(position)
+        x0 = x1.copy()
+        for term in CHANGE_TERMS:
+            if term in x0.index:
+                x0[term] = 0.0
+        effect = prediction.effect_at(
+            x1.to_numpy(float),
+            x0.to_numpy(float),
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(),
+            link=self.link,
+            multiplier=self._rate_multiplier(),
+        )
+        return {"at": int(k), "period": str(self.series.data.index[position]), **effect}
+
     @property
     def effects(self) -> pd.DataFrame:
-        """Absolute and relative effects at each ``at``, rollout versus counterfactual.
+        """Absolute and relative effects at each ``at``, rollout versus counterfactual
+        (see :meth:`effect_at`)."""
+        return pd.DataFrame([self.effect_at(k) for k in self._s["settings"]["at"]])
 
-        Absolute effects (on the rate scale) have delta-method intervals; relative effects of
-        count models are exact on the log scale and transformed, those of ``ols``/``arima``
-        use the delta method.
+    @property
+    def default_horizon(self) -> int:
+        """How far past the rollout a counterfactual band is drawn by default: half the
+        pre-rollout periods, at least 6, at most to the end of the data."""
+        available = len(self.series) - self._s["rollout_at"]
+        return int(min(available, max(6, self.n_pre // 2)))
+
+    @property
+    def cumulative(self) -> dict | None:
+        """Observed against expected (counterfactual) totals after the rollout.
+
+        The window runs from the first post-rollout period to the last ``at`` (by default the
+        last period). Totals are on the outcome column's scale (incidents for counts and
+        shares), with ``[low, high]`` intervals for the expected total, the difference and the
+        relative difference, all from one interval (see
+        :func:`~safetylens.its.prediction.cumulative`). ``None`` when the window is empty.
         """
-        b = self._s["params"]
-        V = self._interval_cov.to_numpy()
-        q = self._quantile(self.alpha, self._s["ci_df"])
-        rows = []
-        for k in self._s["settings"]["at"]:
-            position = self._s["rollout_at"] + k
-            x1 = self._post_row(position)
-            x0 = x1.copy()
-            for term in CHANGE_TERMS:
-                if term in x0.index:
-                    x0[term] = 0.0
-            x1, x0, d = x1.to_numpy(float), x0.to_numpy(float), (x1 - x0).to_numpy(float)
-            eta1, eta0 = float(x1 @ b), float(x0 @ b)
-            if self.is_count_model:
-                m = self._rate_multiplier()
-                fitted, counterfactual = float(np.exp(eta1) * m), float(np.exp(eta0) * m)
-                grad_abs = m * (np.exp(eta1) * x1 - np.exp(eta0) * x0)
-                log_ratio, se_log = float(d @ b), float(np.sqrt(d @ V @ d))
-                relative = (
-                    float(np.exp(log_ratio) - 1),
-                    float(np.exp(log_ratio - q * se_log) - 1),
-                    float(np.exp(log_ratio + q * se_log) - 1),
-                )
-            else:
-                fitted, counterfactual = eta1, eta0
-                grad_abs = d
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    rel = (fitted - counterfactual) / counterfactual
-                    grad_rel = d / eta0 - (eta1 - eta0) / eta0**2 * x0
-                    se_rel = float(np.sqrt(grad_rel @ V @ grad_rel))
-                relative = (rel, rel - q * se_rel, rel + q * se_rel)
-            absolute = fitted - counterfactual
-            se_abs = float(np.sqrt(grad_abs @ V @ grad_abs))
-            rows.append(
-                {
-                    "at": int(k),
-                    "period": str(self.series.data.index[position]),
-                    "fitted": fitted,
-                    "counterfactual": counterfactual,
-                    "absolute_effect": absolute,
-                    "absolute_ci_low": absolute - q * se_abs,
-                    "absolute_ci_high": absolute + q * se_abs,
-                    "relative_effect": relative[0],
-                    "relative_ci_low": relative[1],
-                    "relative_ci_high": relative[2],
-                }
-            )
-        return pd.DataFrame(rows)
+        start = self.first_post
+        end = self._s["rollout_at"] + max(self._s["settings"]["at"])
+        if end < start:
+            return None
+        window = slice(start, end + 1)
+        X0 = counterfactual_design(self._s["designs"][0]).to_numpy(float)[window]
+        outcome = self.series.outcome
+        out = prediction.cumulative(
+            self.series.data[outcome].to_numpy()[window],
+            X0,
+            self._column_weights()[window] * self._rate_multiplier(),
+            self._s["params"].to_numpy(),
+            self._interval_cov.to_numpy(),
+            self._quantile(),
+            link=self.link,
+        )
+        index = self.series.data.index
+        return {
+            "from": str(index[start]),
+            "to": str(index[end]),
+            "periods": end - start + 1,
+            "unit": self.series.name if outcome == "value" else "incidents",
+            **out,
+        }
 
     def series_table(self) -> pd.DataFrame:
         """One row per period: the outcome, denominator, fitted, counterfactual and phase.
@@ -479,7 +549,8 @@ class ITSResult:
             {
                 "period": data.index.astype(str),
                 outcome: data[outcome].to_numpy(),
-                "denominator": data["denominator"].to_numpy() if self._has_denominator else np.nan,
+                "denominator": data["denominator"].to_numpy() if self.has_denominator else np.nan,
+                **({"total": data["total"].to_numpy()} if self.has_total else {}),
                 "fitted": self._to_column_scale(self.fitted_rate().to_numpy()),
                 "counterfactual": self._to_column_scale(
                     self.counterfactual()["counterfactual"].to_numpy()
@@ -500,8 +571,9 @@ class ITSResult:
         >>> s = PeriodSeries.from_arrays("2021-01", counts=[9, 11, 10, 12, 6, 7, 5, 6])
         >>> d = SegmentedRegression(model="poisson").fit(s, rollout="2021-05").to_dict()
         >>> sorted(d)  # doctest: +NORMALIZE_WHITESPACE
-        ['diagnostics', 'effects', 'group', 'model', 'n_phase_in', 'n_post', 'n_pre', 'notes',
-         'period', 'post_trend', 'rate_ratios', 'rollout', 'series', 'terms', 'warnings']
+        ['control', 'cumulative', 'diagnostics', 'effects', 'group', 'methods', 'model',
+         'n_phase_in', 'n_post', 'n_pre', 'notes', 'period', 'post_trend', 'rate_ratios',
+         'rollout', 'series', 'terms']
         >>> json.loads(json.dumps(d)) == d
         True
         """
@@ -513,9 +585,9 @@ class ITSResult:
             }
 
         terms = {name: clean(dict(row)) for name, row in self.summary.iterrows()}
-        rate_ratios = None
-        if self.rate_ratios is not None:
-            rate_ratios = {name: clean(dict(row)) for name, row in self.rate_ratios.iterrows()}
+        ratios = None
+        if self.ratios is not None:
+            ratios = {name: clean(dict(row)) for name, row in self.ratios.iterrows()}
         effects = [clean(row) for row in self.effects.to_dict(orient="records")]
         for effect in effects:
             effect["unit"] = self.rate_unit
@@ -537,8 +609,15 @@ class ITSResult:
         if self.controlled:
             diagnostics["control_groups"] = [str(g) for g in self.control_groups]
         post_trend = self.post_trend
-        return {
+        cumulative = self.cumulative
+        if cumulative is not None:
+            cumulative = {
+                k: [_json_number(x) for x in v] if isinstance(v, list) else v
+                for k, v in clean(cumulative).items()
+            }
+        out = {
             "group": None if self.group is None else str(self.group),
+            "control": [str(g) for g in self.control_groups] if self.controlled else None,
             "model": self.model,
             "period": self.period,
             "rollout": self.rollout.isoformat(),
@@ -546,14 +625,30 @@ class ITSResult:
             "n_post": self.n_post,
             "n_phase_in": self.n_phase_in,
             "terms": terms,
-            "rate_ratios": rate_ratios,
+            "rate_ratios": ratios if self.is_count_model else None,
             "post_trend": None if post_trend is None else clean(post_trend),
             "effects": effects,
+            "cumulative": cumulative,
             "diagnostics": diagnostics,
-            "warnings": list(self.warnings),
             "notes": list(self.notes),
+            "methods": self.methods,
             "series": series_rows,
         }
+        if self.is_share_model:
+            out["odds_ratios"] = ratios
+        if self.sensitivity:
+            out["sensitivity"] = [
+                {
+                    k: (
+                        {kk: _json_number(vv) for kk, vv in v.items()} if isinstance(v, dict) else v
+                    )
+                    for k, v in row.items()
+                }
+                for row in self.sensitivity
+            ]
+        if len(self.rollouts) > 1:
+            out["rollouts"] = [d.isoformat() for d in self.rollouts]
+        return out
 
     def plot(self, ax=None):
         """Observed points, fitted lines, counterfactual with its band, rollout and phase-in.
@@ -573,13 +668,16 @@ class ITSResult:
 
     def summary_text(self) -> str:
         """The readable summary (the same tables as the HTML report)."""
+        import textwrap
+
         from safetylens.its.tables import render_text, result_tables
 
         heading = (
             f"{self.title}: rollout {self.rollout.isoformat()} (period {self.rollout_period}); "
             f"{self.n_pre} periods before, {self.n_phase_in} phase-in, {self.n_post} after"
         )
-        return render_text(result_tables(self), title=heading)
+        methods = textwrap.fill("Methods: " + self.methods, 100)
+        return render_text(result_tables(self), title=heading) + "\n\n" + methods
 
     def print_summary(self, file=None) -> None:
         """Print :meth:`summary_text` (to stdout by default)."""
@@ -602,11 +700,11 @@ class ITSResult:
         if self.n_phase_in:
             head += f", {self.n_phase_in} phase-in"
         level = f"{1 - self.alpha:.0%} CI"
-        table = self.rate_ratios if self.is_count_model else self.summary
+        table = self.ratios if self.ratios is not None else self.summary
         for term in CHANGE_TERMS:
             if term in table.index:
                 row = table.loc[term]
-                prefix = "RR " if self.is_count_model else ""
+                prefix = {"log": "RR ", "logit": "OR "}.get(self.link, "")
                 return (
                     f"{head}; {term} {prefix}{row['estimate']:.4g} ({level} "
                     f"{row['ci_low']:.4g} to {row['ci_high']:.4g})>"

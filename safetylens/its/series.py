@@ -19,22 +19,39 @@ import pandas as pd
 
 from safetylens._dates import parse_date, parse_dates
 from safetylens.exceptions import DataValidationError, DataWarning
+from safetylens.its.options import Period
 from safetylens.taxonomy import LABELS, parse_labels
 
-PERIODS: dict[str, str] = {"month": "M", "week": "W-SUN", "quarter": "Q-DEC", "year": "Y-DEC"}
+PERIODS: dict[str, str] = {
+    Period.MONTH.value: "M",
+    Period.WEEK.value: "W-SUN",
+    Period.QUARTER.value: "Q-DEC",
+    Period.YEAR.value: "Y-DEC",
+}
 """Period names and their pandas frequencies (weeks run Monday to Sunday)."""
 
-SEASON_LENGTH: dict[str, int | None] = {"month": 12, "week": 52, "quarter": 4, "year": None}
+SEASON_LENGTH: dict[str, int | None] = {
+    Period.MONTH.value: 12,
+    Period.WEEK.value: 52,
+    Period.QUARTER.value: 4,
+    Period.YEAR.value: None,
+}
 """Periods per year, the Fourier period used for seasonality."""
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", ""})
 
 _EDGE_CHANCE = 0.01
 """An edge period is called incomplete when a gap that long would occur by chance less often."""
 
 
-def _check_period(period: str) -> str:
-    if period not in PERIODS:
-        raise DataValidationError(f"period must be one of {', '.join(PERIODS)}; got '{period}'")
-    return PERIODS[period]
+def _check_period(period) -> str:
+    try:
+        return PERIODS[Period(period).value]
+    except ValueError:
+        raise DataValidationError(
+            f"period must be one of {', '.join(Period.values())}; got '{period}'"
+        ) from None
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +63,9 @@ class PeriodSeries:
     data : pandas.DataFrame
         Indexed by a consecutive :class:`pandas.PeriodIndex` without gaps or duplicates.
         Exactly one outcome column, ``count`` (non-negative whole numbers) or ``value``;
-        optionally ``denominator`` (positive) and covariate columns (numbers).
+        optionally ``denominator`` (positive), ``total`` (for a share: all incidents, of which
+        ``count`` are the ones studied; whole numbers of at least ``count``) and covariate
+        columns (numbers).
     period : {"month", "week", "quarter", "year"}, default="month"
     name : str, default="incidents"
         What is counted or measured, used in axis labels and reports.
@@ -71,6 +90,7 @@ class PeriodSeries:
 
     def __post_init__(self) -> None:
         freq = _check_period(self.period)
+        object.__setattr__(self, "period", Period(self.period).value)
         data = self.data
         if not isinstance(data.index, pd.PeriodIndex):
             raise DataValidationError("a PeriodSeries needs a PeriodIndex of periods")
@@ -113,6 +133,19 @@ class PeriodSeries:
                 raise DataValidationError(
                     f"denominators must be above 0; period {data.index[den <= 0][0]} is not"
                 )
+        if "total" in data.columns:
+            if "count" not in data.columns or "denominator" in data.columns:
+                raise DataValidationError(
+                    "a total (for a share) goes with a count and without a denominator"
+                )
+            total = np.asarray(data["total"], dtype=float)
+            bad = (total < np.asarray(data["count"], dtype=float)) | (total != np.round(total))
+            bad |= total <= 0
+            if bad.any():
+                raise DataValidationError(
+                    "totals must be whole numbers above 0 and at least the count; period "
+                    f"{data.index[bad][0]} is not"
+                )
         object.__setattr__(self, "data", data.sort_index().astype(float))
 
     @classmethod
@@ -123,6 +156,7 @@ class PeriodSeries:
         counts=None,
         values=None,
         denominators=None,
+        totals=None,
         covariates: dict | None = None,
         period: str = "month",
         name: str = "incidents",
@@ -146,6 +180,8 @@ class PeriodSeries:
         frame = pd.DataFrame({"count" if values is None else "value": outcome}, index=index)
         if denominators is not None:
             frame["denominator"] = np.asarray(denominators, dtype=float)
+        if totals is not None:
+            frame["total"] = np.asarray(totals, dtype=float)
         for key, column in (covariates or {}).items():
             frame[key] = np.asarray(column, dtype=float)
         return cls(frame, period=period, name=name, denominator_name=denominator_name)
@@ -158,7 +194,7 @@ class PeriodSeries:
     @property
     def covariates(self) -> list[str]:
         """Names of the covariate columns."""
-        return [c for c in self.data.columns if c not in ("count", "value", "denominator")]
+        return [c for c in self.data.columns if c not in ("count", "value", "denominator", "total")]
 
     def __len__(self) -> int:
         return len(self.data)
@@ -217,13 +253,20 @@ def to_periods(frame: pd.DataFrame, date_col: str, period: str, source: str) -> 
 
 
 def _label_mask(frame: pd.DataFrame, labels, information_linked: bool, source: str) -> np.ndarray:
-    """Which rows to keep under ``--label`` / ``--information-linked`` (all when neither)."""
+    """Which rows to keep under ``--label`` / ``--information-linked`` (all when neither).
+
+    ``--information-linked`` reads the ``information_linked`` column that classify writes, and
+    only when it is absent falls back to "any label" in the ``labels`` column; ``--label``
+    reads the ``labels`` column.
+    """
     labels = list(labels or ())
     if not labels and not information_linked:
         return np.ones(len(frame), dtype=bool)
     unknown = [name for name in labels if name not in LABELS]
     if unknown:
         raise DataValidationError(f"unknown label '{unknown[0]}'; choose from {', '.join(LABELS)}")
+    if not labels and "information_linked" in frame.columns:
+        return _flags(frame["information_linked"], "information_linked", source)
     require_columns(frame, ["labels"], source)
     parsed: dict[object, frozenset] = {}
     keep = np.zeros(len(frame), dtype=bool)
@@ -244,6 +287,41 @@ def _label_mask(frame: pd.DataFrame, labels, information_linked: bool, source: s
             value = parsed[key]
         keep[row] = bool(value & wanted) if wanted else bool(value)
     return keep
+
+
+def information_linked_rows(frame: pd.DataFrame, source: str = "input") -> np.ndarray:
+    """Which rows are information-linked: the ``information_linked`` column, else any label.
+
+    Examples
+    --------
+    >>> information_linked_rows(pd.DataFrame({"information_linked": ["true", "false"]})).tolist()
+    [True, False]
+    """
+    return _label_mask(frame, (), True, source)
+
+
+def _flags(column: pd.Series, name: str, source: str) -> np.ndarray:
+    """A true/false column (``true``/``false`` as classify writes, 1/0, booleans) as bools."""
+    if column.dtype == bool:
+        return column.to_numpy()
+    out = np.zeros(len(column), dtype=bool)
+    for row, cell in enumerate(column.tolist()):
+        if isinstance(cell, bool | np.bool_):
+            out[row] = bool(cell)
+            continue
+        if cell is None or (isinstance(cell, float) and math.isnan(cell)):
+            text = ""
+        elif isinstance(cell, int | float | np.integer | np.floating):
+            text = str(int(cell)) if float(cell) in (0.0, 1.0) else "?"
+        else:
+            text = str(cell).strip().lower()
+        if text in _TRUE:
+            out[row] = True
+        elif text not in _FALSE:
+            raise DataValidationError(
+                f"{source}: column '{name}', data row {row + 1}: not true or false"
+            )
+    return out
 
 
 def _incomplete_edges(dates: pd.DatetimeIndex, periods: pd.PeriodIndex) -> tuple[bool, bool]:
@@ -271,11 +349,14 @@ def count_events(
     information_linked: bool = False,
     group_col: str | None = None,
     source: str = "input",
+    share: bool = False,
+    window: tuple | None = None,
 ) -> dict[str | None, PeriodSeries]:
     """Count event-level rows (one row per incident) per period.
 
-    Periods run from the first to the last date in the whole file (before any label filter),
-    periods without incidents count 0, and a first or last period that the export only partly
+    Each group's periods run from its own first to its own last report (before any label
+    filter; without groups, the first and last date of the file), periods without incidents
+    count 0, and a first or last period that the export only partly
     covers is dropped with a :class:`~safetylens.exceptions.DataWarning`.
 
     Parameters
@@ -288,11 +369,18 @@ def count_events(
     labels : sequence of str, optional
         Keep incidents carrying any of these labels (``labels`` column).
     information_linked : bool, default=False
-        Keep incidents with at least one label.
+        Keep information-linked incidents: the ``information_linked`` column classify writes,
+        or, without it, rows with at least one label.
     group_col : str, optional
         Count each value of this column separately.
     source : str, default="input"
         File name for messages.
+    share : bool, default=False
+        Also count every incident per period as ``total``, so that the share of the filtered
+        incidents among all can be modelled (``--share``).
+    window : tuple of datetime.date, optional
+        The export window ``(first day, last day)`` (``--from/--to``): rows outside it are
+        left out, the periods span it, and a period it only partly covers is dropped.
 
     Returns
     -------
@@ -310,6 +398,16 @@ def count_events(
         raise DataValidationError(f"{source}: there are no incident rows")
     require_columns(frame, [date_col], source)
     dates = parse_dates(frame[date_col].tolist(), column=date_col, source=source)
+    if window is not None:
+        inside = _in_window(dates, window)
+        if not inside.any():
+            raise DataValidationError(f"{source}: no incident falls inside --from/--to")
+        frame, dates = frame[inside], dates[inside]
+    if share and not (labels or information_linked):
+        raise DataValidationError(
+            "--share models the share of the incidents chosen with --label or "
+            "--information-linked among all incidents: give one of them"
+        )
     periods = pd.PeriodIndex(dates.to_period(PERIODS[period]), name="period")
     keep = _label_mask(frame, labels, information_linked, source)
     groups = frame[group_col].astype(str).to_numpy() if group_col else np.full(len(frame), None)
@@ -323,15 +421,48 @@ def count_events(
         rows = groups == group if group_col else np.ones(len(frame), dtype=bool)
         # Each group's own reports (all of them, before any label filter) say which periods
         # it covers: a site that joins the export later gets no zeros before it joined.
-        full, notes = _covered_periods(dates[rows], periods[rows], period, group)
-        mask = keep & rows
-        counts = pd.Series(periods[mask]).value_counts()
-        counts.index = pd.PeriodIndex(counts.index, freq=PERIODS[period])
-        data = pd.DataFrame(
-            {"count": counts.reindex(full, fill_value=0).to_numpy(float)}, index=full
-        )
+        if window is None:
+            full, notes = _covered_periods(dates[rows], periods[rows], period, group)
+        else:
+            full, notes = _window_periods(window, period, group)
+        data = pd.DataFrame({"count": _per_period(periods[keep & rows], full, period)}, index=full)
+        if share:
+            data["total"] = _per_period(periods[rows], full, period)
         result[group] = PeriodSeries(data, period=period, name=name, notes=tuple(notes))
     return result
+
+
+def _per_period(periods, full, period: str) -> np.ndarray:
+    counts = pd.Series(periods).value_counts()
+    counts.index = pd.PeriodIndex(counts.index, freq=PERIODS[period])
+    return counts.reindex(full, fill_value=0).to_numpy(float)
+
+
+def _in_window(dates, window) -> np.ndarray:
+    first, last = (pd.Timestamp(d) for d in window)
+    days = pd.DatetimeIndex(dates).normalize()
+    return np.asarray((days >= first) & (days <= last))
+
+
+def _window_periods(window, period: str, group) -> tuple[pd.PeriodIndex, list[str]]:
+    """The periods of the export window, less a first or last period it covers only in part."""
+    first, last = (pd.Timestamp(d) for d in window)
+    freq = PERIODS[period]
+    full = pd.period_range(pd.Period(first, freq), pd.Period(last, freq), name="period")
+    notes = []
+    where = "" if group is None else f" for '{group}'"
+    drop_first = first > full[0].start_time
+    drop_last = last.normalize() < full[-1].end_time.normalize()
+    for drop, which, edge in ((drop_first, "first", full[0]), (drop_last, "last", full[-1])):
+        if drop:
+            notes.append(
+                f"The {which} {period}{where} ({edge}) was dropped: the export window "
+                "(--from/--to) covers only part of it."
+            )
+    full = full[int(drop_first) : len(full) - int(drop_last)]
+    if len(full) == 0:
+        raise DataValidationError("the export window (--from/--to) covers no whole period")
+    return full, notes
 
 
 def _covered_periods(dates, periods, period: str, group) -> tuple[pd.PeriodIndex, list[str]]:
@@ -368,6 +499,8 @@ def table_series(
     period: str = "month",
     group_col: str | None = None,
     source: str = "input",
+    total_col: str | None = None,
+    window: tuple | None = None,
 ) -> dict[str | None, PeriodSeries]:
     """Read an aggregated table: one row per period (per group), with a count or a value.
 
@@ -385,6 +518,10 @@ def table_series(
     period : {"month", "week", "quarter", "year"}, default="month"
     group_col : str, optional
     source : str, default="input"
+    total_col : str, optional
+        For a share: all incidents per period, of which ``count_col`` are the ones studied.
+    window : tuple of datetime.date, optional
+        Keep only the periods inside ``(first day, last day)`` (``--from/--to``).
 
     Returns
     -------
@@ -401,10 +538,22 @@ def table_series(
         raise DataValidationError("give exactly one of --count-col or --value-col")
     outcome_col = count_col or value_col
     covariates = list(covariates or ())
-    require_columns(frame, [outcome_col, denominator_col, group_col, *covariates], source)
+    require_columns(
+        frame, [outcome_col, denominator_col, total_col, group_col, *covariates], source
+    )
     if len(frame) == 0:
         raise DataValidationError(f"{source}: there are no data rows")
+    if total_col and not count_col:
+        raise DataValidationError("--total-col goes with --count-col (the count out of the total)")
+    if total_col and denominator_col:
+        raise DataValidationError("give --total-col (a share) or --denominator-col (a rate)")
     periods = to_periods(frame, date_col, period, source)
+    inside = np.ones(len(frame), dtype=bool)
+    if window is not None:
+        first, last = (pd.Period(pd.Timestamp(d), PERIODS[period]) for d in window)
+        inside = np.asarray((periods >= first) & (periods <= last))
+        if not inside.any():
+            raise DataValidationError(f"{source}: no period falls inside --from/--to")
     data = pd.DataFrame(
         {"count" if count_col else "value": _numbers(frame, outcome_col, source)}, index=periods
     )
@@ -429,13 +578,24 @@ def table_series(
                 f"{int(np.flatnonzero(den <= 0)[0]) + 1}: a denominator must be above 0"
             )
         data["denominator"] = den
+    if total_col:
+        total = _numbers(frame, total_col, source)
+        bad = (total <= 0) | (total != np.round(total)) | (total < data["count"].to_numpy())
+        if bad.any():
+            raise DataValidationError(
+                f"{source}: column '{total_col}', data row {int(np.flatnonzero(bad)[0]) + 1}: "
+                "a total must be a whole number above 0 and at least the count"
+            )
+        data["total"] = total
     for column in covariates:
         data[column] = _numbers(frame, column, source)
     groups = frame[group_col].astype(str).to_numpy() if group_col else np.full(len(frame), None)
     rows = np.arange(1, len(frame) + 1)
     result = {}
     for group in _unique(groups):
-        mask = groups == group if group_col else np.ones(len(frame), dtype=bool)
+        mask = (groups == group if group_col else np.ones(len(frame), dtype=bool)) & inside
+        if not mask.any():
+            continue
         part = data[mask]
         duplicated = part.index.duplicated()
         if duplicated.any():

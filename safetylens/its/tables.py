@@ -57,29 +57,86 @@ def fmt_p(value) -> str:
     return "<0.001" if value < 0.001 else f"{value:.3f}"
 
 
-def result_tables(result) -> list[Table]:
-    """The tables describing one :class:`~safetylens.its.results.ITSResult`."""
+_TERM_NAMES = {
+    "intercept": "baseline level (first period)",
+    "time": "trend before the rollout (per period)",
+    "level_change": "change in level at the rollout",
+    "slope_change": "change in trend after the rollout (per period)",
+    "level_change_2": "change in level at the second rollout",
+    "slope_change_2": "change in trend after the second rollout (per period)",
+    "treated": "group minus control: baseline level",
+    "treated_time": "group minus control: trend before the rollout",
+    "control_level_change": "control's own change in level",
+    "control_slope_change": "control's own change in trend",
+    "control_level_change_2": "control's own change in level at the second rollout",
+    "control_slope_change_2": "control's own change in trend after the second rollout",
+}
+_MONTHS = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def term_name(term: str) -> str:
+    """A term's name in words, for readers of the report.
+
+    Examples
+    --------
+    >>> term_name("level_change"), term_name("sin2"), term_name("month_3"), term_name("beds")
+    ('change in level at the rollout', 'seasonal wave 2 (sine)', 'March', 'beds')
+    """
+    if term in _TERM_NAMES:
+        return _TERM_NAMES[term]
+    match = re.fullmatch(r"(sin|cos)(\d+)", term)
+    if match:
+        kind = "sine" if match.group(1) == "sin" else "cosine"
+        return f"seasonal wave {match.group(2)} ({kind})"
+    match = re.fullmatch(r"(month|quarter)_(\d+)", term)
+    if match:
+        number = int(match.group(2))
+        return _MONTHS[number - 1] if match.group(1) == "month" else f"quarter {number}"
+    return term
+
+
+def result_tables(result, *, human: bool = False) -> list[Table]:
+    """The tables describing one :class:`~safetylens.its.results.ITSResult` (with
+    ``human=True``, terms are named in words with the code name in brackets)."""
     level = f"{1 - result.alpha:.0%}"
     tables = []
     summary = result.summary
+
+    def name(term: str) -> str:
+        words = term_name(term)
+        return f"{words} [{term}]" if human and words != term else term
+
     tables.append(
         Table(
-            "Estimates (model scale: log rate)" if result.is_count_model else "Estimates",
+            {
+                "log": "Estimates (model scale: log rate)",
+                "logit": "Estimates (model scale: log odds)",
+            }.get(result.link, "Estimates"),
             ("term", "estimate", "SE", f"{level} CI low", f"{level} CI high", "p"),
             tuple(
-                (term, fmt(r.estimate), fmt(r.se), fmt(r.ci_low), fmt(r.ci_high), fmt_p(r.p_value))
+                (
+                    name(term),
+                    fmt(r.estimate),
+                    fmt(r.se),
+                    fmt(r.ci_low),
+                    fmt(r.ci_high),
+                    fmt_p(r.p_value),
+                )
                 for term, r in summary.iterrows()
             ),
         )
     )
-    if result.rate_ratios is not None:
+    if result.ratios is not None:
+        kind = "rate ratio" if result.link == "log" else "odds ratio"
         tables.append(
             Table(
-                "Rate ratios",
-                ("term", "rate ratio", f"{level} CI low", f"{level} CI high"),
+                kind.capitalize() + "s",
+                ("term", kind, f"{level} CI low", f"{level} CI high"),
                 tuple(
-                    (term, fmt(r.estimate), fmt(r.ci_low), fmt(r.ci_high))
-                    for term, r in result.rate_ratios.iterrows()
+                    (name(term), fmt(r.estimate), fmt(r.ci_low), fmt(r.ci_high))
+                    for term, r in result.ratios.iterrows()
                 ),
             )
         )
@@ -129,19 +186,60 @@ def result_tables(result) -> list[Table]:
             ),
         )
     )
+    cumulative = result.cumulative
+    if cumulative is not None:
+        tables.append(cumulative_table(result, cumulative, level))
     rows = []
     for key, value in result.diagnostics.items():
         if isinstance(value, dict):
             value = ", ".join(f"{k} {fmt(v)}" for k, v in value.items())
         rows.append((key.replace("_", " "), value if isinstance(value, str) else fmt(value)))
     tables.append(Table("Diagnostics", ("diagnostic", "value"), tuple(rows)))
-    notes = [*result.notes, *(f"Warning: {w}" for w in result.warnings)]
     tables.append(
         Table(
-            "Notes", ("", "note"), tuple((f"[{i}]", note) for i, note in enumerate(notes, start=1))
+            "Notes",
+            ("", "note"),
+            tuple((f"[{i}]", note) for i, note in enumerate(result.notes, start=1))
+            or (("", "None: no caveats were found."),),
         )
     )
     return tables
+
+
+_fmt = fmt
+
+
+def cumulative_table(result, c: dict, level: str) -> Table:
+    """The cumulative effect: observed against expected totals after the rollout."""
+    counts = c["unit"] == "incidents"
+
+    def fmt(value):  # whole incidents for counts
+        return f"{value:,.0f}" if counts and value is not None else _fmt(value)
+
+    return Table(
+        f"Cumulative effect, {c['from']} to {c['to']} ({c['periods']} {result.period}s, "
+        f"{c['unit']})",
+        (
+            "observed",
+            "expected",
+            f"{level} CI",
+            "difference",
+            f"{level} CI",
+            "relative",
+            f"{level} CI",
+        ),
+        (
+            (
+                fmt(c["observed"]),
+                fmt(c["expected"]),
+                f"{fmt(c['expected_ci'][0])} to {fmt(c['expected_ci'][1])}",
+                fmt(c["difference"]),
+                f"{fmt(c['difference_ci'][0])} to {fmt(c['difference_ci'][1])}",
+                _percent(c["relative"]),
+                f"{_percent(c['relative_ci'][0])} to {_percent(c['relative_ci'][1])}",
+            ),
+        ),
+    )
 
 
 def _percent(value) -> str:
@@ -195,13 +293,24 @@ def render_text(tables: list[Table], title: str | None = None) -> str:
     return "\n".join(blocks).rstrip()
 
 
+def _cell(value: str) -> str:
+    numeric = _NUMERIC.match(value) and not re.search(r"[A-Za-z]{2}", value)
+    kind = "" if numeric else ' class="text"'
+    return f"<td{kind}>{html.escape(value)}</td>"
+
+
 def render_html(tables: list[Table]) -> str:
-    """Lay tables out as HTML (every cell escaped).
+    """Lay tables out as HTML (every cell escaped); text cells are marked ``class="text"``
+    (left-aligned), numbers are right-aligned.
 
     Examples
     --------
-    >>> render_html([Table("T", ("a",), (("<1>",),))])
-    '<h3>T</h3>\\n<table>\\n<tr><th>a</th></tr>\\n<tr><td>&lt;1&gt;</td></tr>\\n</table>'
+    >>> print(render_html([Table("T", ("a", "b"), (("<x>", "1.5"),))]))
+    <h3>T</h3>
+    <table>
+    <tr><th>a</th><th>b</th></tr>
+    <tr><td class="text">&lt;x&gt;</td><td>1.5</td></tr>
+    </table>
     """
     parts = []
     for table in tables:
@@ -211,6 +320,6 @@ def render_html(tables: list[Table]) -> str:
             "<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in table.columns) + "</tr>"
         )
         for row in table.rows:
-            parts.append("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>")
+            parts.append("<tr>" + "".join(_cell(v) for v in row) + "</tr>")
         parts.append("</table>")
     return "\n".join(parts)

@@ -26,9 +26,9 @@ class CombinedClassifier:
     Examples
     --------
     >>> from safetylens import load_model
-    >>> model = load_model("accurate")  # doctest: +SKIP
-    >>> type(model).__name__  # doctest: +SKIP
-    'CombinedClassifier'
+    >>> model = load_model("accurate")
+    >>> type(model).__name__, type(model.encoder).__name__, type(model.companion).__name__
+    ('CombinedClassifier', 'EncoderClassifier', 'IncidentClassifier')
     """
 
     def __init__(self, *, encoder, companion, weight, thresholds):

@@ -43,6 +43,27 @@ def labels_to_indicator(y) -> np.ndarray:
     return np.asarray(rows, dtype=np.int8).reshape(-1, len(LABELS))
 
 
+def check_training_data(X, y, sample_weight=None):
+    """Texts, the (n, 7) indicator matrix and the weights (or None), checked to match.
+
+    Examples
+    --------
+    >>> texts, Y, w = check_training_data(["EPR down"], ["it_system"], [2.0])
+    >>> Y.tolist(), w.tolist()
+    ([[0, 0, 0, 0, 0, 0, 1]], [2.0])
+    """
+    texts = _as_texts(X)
+    Y = labels_to_indicator(y)
+    if len(texts) != len(Y):
+        raise DataValidationError(f"{len(texts)} texts but {len(Y)} label rows")
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=float)
+        if weights.shape != (len(texts),) or not np.all(weights > 0):
+            raise DataValidationError("sample_weight must be one positive weight per report")
+    return texts, Y, weights
+
+
 def _as_texts(X) -> list:
     if isinstance(X, str):
         raise DataValidationError("expected a list of report texts, got a single string")
@@ -86,10 +107,18 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
 
     Examples
     --------
-    >>> texts = ["wrong wristband on patient", "EPR down all night", "patient fell in bay"] * 8
-    >>> labels = [["patient_identification"], ["it_system"], []] * 8
-    >>> clf = IncidentClassifier(threshold_cv=2, calibration_cv=2, min_df=1)
-    >>> clf = clf.fit(texts, labels)  # doctest: +SKIP
+    Fitting on a few reports per label (each label needs at least
+    ``2 * max(threshold_cv, calibration_cv)`` positive reports):
+
+    >>> from safetylens.taxonomy import LABELS
+    >>> words = ["notes missing", "wrong wristband", "allergy not recorded", "bloods not seen",
+    ...          "handover omitted", "obs not documented", "EPR down"]
+    >>> texts = [f"{w} on ward {i}" for w in words for i in range(8)] + ["pt fell"] * 8
+    >>> labels = [[label] for label in LABELS for _ in range(8)] + [[]] * 8
+    >>> clf = IncidentClassifier(threshold_cv=2, calibration_cv=2, min_df=1, char_ngrams=None)
+    >>> clf = clf.fit(texts, labels)
+    >>> clf.predict(["EPR down again"]).tolist()
+    [[0, 0, 0, 0, 0, 0, 1]]
     """
 
     def __init__(
@@ -206,15 +235,9 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         from sklearn.model_selection import KFold
 
         self._validate_params()
-        texts = _as_texts(X)
-        Y = labels_to_indicator(y)
-        if len(texts) != len(Y):
-            raise DataValidationError(f"{len(texts)} texts but {len(Y)} label rows")
+        texts, Y, weights = check_training_data(X, y, sample_weight)
         copies = np.ones(len(texts), dtype=int)
-        if sample_weight is not None:
-            weights = np.asarray(sample_weight, dtype=float)
-            if weights.shape != (len(texts),) or not np.all(weights > 0):
-                raise DataValidationError("sample_weight must be one positive weight per report")
+        if weights is not None:
             copies = np.maximum(1, np.rint(weights)).astype(int)
         need = max(self.threshold_cv, self.calibration_cv) * 2
         counts = Y.sum(axis=0)

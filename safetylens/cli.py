@@ -34,7 +34,7 @@ app = make_app(
 )
 model_app = make_app(help="Inspect models.")
 app.add_typer(model_app, name="model")
-app.add_typer(review_app, name="review")
+app.add_typer(review_app, name="review", short_help="Check the classifier on your own reports.")
 
 
 def _version_callback(value: bool) -> None:
@@ -54,7 +54,7 @@ def main(
     """Classify incident reports and compare incident rates around a digital rollout."""
 
 
-@app.command()
+@app.command(short_help="Label reports with the information-linked categories.")
 def classify(
     input: Path = typer.Argument(
         ..., metavar="INPUT", help="Export to classify: .csv, .xlsx, .parquet or .jsonl."
@@ -184,7 +184,7 @@ def _sheet(value: str | None):
     return value
 
 
-@app.command()
+@app.command(short_help="Train a model on labelled reports or reviewed workbooks.")
 def train(
     data: list[Path] = typer.Argument(
         None,
@@ -307,7 +307,7 @@ def train(
             typer.echo(format_metrics(metrics))
 
 
-@app.command()
+@app.command(short_help="Score a model on labelled reports.")
 def evaluate(
     data: Path = typer.Argument(
         ...,
@@ -347,7 +347,7 @@ def evaluate(
             typer.echo(format_metrics(metrics))
 
 
-@model_app.command("info")
+@model_app.command("info", short_help="Print a model's card.")
 def model_info(
     folder: str | None = typer.Argument(
         None, metavar="[accurate|fast|DIR]", help="Model (default: accurate)."
@@ -372,11 +372,11 @@ def model_info(
         typer.echo(format_card(card))
 
 
-app.command("its")(its)
-app.command("power")(power)
+app.command("its", short_help="Compare incident rates before and after a rollout (ITS).")(its)
+app.command("power", short_help="The power of an ITS analysis, by simulation.")(power)
 
 
-@app.command()
+@app.command(short_help="Run the whole job on the shipped sample export.")
 def demo(
     output_dir: Path = typer.Option(
         Path("safetylens_demo"),

@@ -27,7 +27,7 @@ MODEL_OPTION = typer.Option(
 )
 
 
-@review_app.command("sample")
+@review_app.command("sample", short_help="Draw reports into a workbook for a reviewer.")
 def sample(
     classified: Annotated[Path, typer.Argument(help="A file written by `safetylens classify`.")],
     output: Annotated[
@@ -128,7 +128,7 @@ def sample(
         info(f"safetylens: wrote {output}")
 
 
-@review_app.command("score")
+@review_app.command("score", short_help="Score the reviewed workbook: accuracy with intervals.")
 def score(
     workbook: Annotated[
         Path,

@@ -207,10 +207,17 @@ def test_untrusted_model_is_refused_at_the_cli(tmp_path, small_model, monkeypatc
     assert run("classify", source, "--model", tmp_path / "m", "--trust-model").exit_code == 0
 
 
-def test_model_info_of_the_shipped_model():
-    result = run("model", "info", "--json", catch=False)
-    card = json.loads(result.stdout)
-    assert card["test_data"]["name"] == "reports_test.csv"
+def test_model_info_of_the_shipped_models():
+    for args, backend in ((["--json"], "onnx-encoder"), (["--model", "fast", "--json"], "tfidf")):
+        card = json.loads(run("model", "info", *args, catch=False).stdout)
+        assert card["backend"] == backend
+        assert [d["name"] for d in card["test_data"]] == [
+            "reports_test.csv",
+            "reports_test_registers.csv",
+        ]
+    text = run("model", "info", catch=False).stdout
+    assert "base encoder: all-MiniLM-L6-v2 (licence Apache-2.0)" in text
+    assert "held-out reports_test_registers.csv:" in text
 
 
 SECRET = "Mrs Zelda Quux NHS 943 476 5919"
@@ -437,8 +444,12 @@ def test_wheel_ships_the_model_and_sample_data(tmp_path):
     (wheel,) = tmp_path.glob("safetylens-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for required in (
-        "safetylens/models/default/model.joblib",
-        "safetylens/models/default/model_card.json",
+        "safetylens/models/fast/model.joblib",
+        "safetylens/models/fast/model_card.json",
+        "safetylens/models/accurate/model.onnx",
+        "safetylens/models/accurate/tokenizer.json",
+        "safetylens/models/accurate/model_card.json",
+        "safetylens/data/taxonomy.md",
         "safetylens/sample_data/demo_incidents.csv",
         "safetylens/sample_data/demo_bed_days.csv",
         "safetylens/sample_data/demo_rollouts.csv",
@@ -446,3 +457,53 @@ def test_wheel_ships_the_model_and_sample_data(tmp_path):
         "safetylens/data/negation_cues.tsv",
     ):
         assert required in names, required
+
+
+def test_usage_errors_are_one_line_and_help_has_no_type_tags():
+    result = run("classify", "x.csv", "--nope")
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith("safetylens: error: No such option: --nope")
+    assert line.endswith("(see 'safetylens classify --help')")
+    help_text = run("classify", "--help", catch=False).stdout
+    assert "<bool>" not in help_text and "<list[str]>" not in help_text
+    assert "--explain " in help_text
+
+
+def test_small_inputs_use_one_process_and_say_so(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": ["EPR down", "pt fell"] * 5}).to_csv(source, index=False)
+    result = run(
+        "classify", source, "-o", tmp_path / "o.csv", "--model", "fast", "--n-jobs", "2", "-v",
+        catch=False,
+    )
+    assert result.exit_code == 0
+    assert "one process is faster than 2 below about 20,000, so --n-jobs is not used" in (
+        result.stderr
+    )
+    assert "rows read 10, rows written 10" in result.stderr
+
+
+def test_dash_writes_to_stdout_and_sheet_picks_a_sheet(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "lookup"
+    book.active.append(["code", "meaning"])
+    book.active.append(["A", "acute"])
+    data = book.create_sheet("incidents")
+    data.append(["ref", "description"])
+    data.append(["1", "EPR down all night"])
+    data.append(["2", "wrong wristband"])
+    book.save(tmp_path / "in.xlsx")
+    result = run(
+        "classify", tmp_path / "in.xlsx", "--sheet", "incidents", "--model", "fast", "-o", "-",
+        catch=False,
+    )
+    out = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str, keep_default_na=False)
+    assert out["ref"].tolist() == ["1", "2"]
+    assert out["labels"][0] == "it_system" and "patient_identification" in out["labels"][1]
+    by_index = run(
+        "classify", tmp_path / "in.xlsx", "--sheet", "1", "--model", "fast", catch=False
+    )
+    assert by_index.stdout == result.stdout

@@ -106,19 +106,27 @@ def test_missing_folder_and_card(tmp_path):
         read_card(tmp_path / "empty")
 
 
-def test_shipped_model_card_is_complete():
-    card = read_card()
+@pytest.mark.parametrize("name", ["accurate", "fast"])
+def test_shipped_model_cards_are_complete(name):
+    card = read_card(name)
     for key in (
+        "backend",
         "labels",
         "thresholds",
         "training_data",
         "library_versions",
         "test_metrics",
+        "files",
         "model_sha256",
     ):
         assert key in card
     assert card["labels"] == list(LABELS)
-    assert card["test_metrics"]["n_reports"] == card["test_data"]["n_reports"]
+    for split in card["test_data"]:
+        assert card["test_metrics"][split["name"]]["n_reports"] == split["n_reports"]
+    if name == "accurate":
+        assert card["base_model"]["name"] == "all-MiniLM-L6-v2"
+        assert card["base_model"]["licence"] == "Apache-2.0"
+        assert set(card["files"]) == {"model.onnx", "tokenizer.json"}
 
 
 def test_explanations_name_words_from_the_text(small_model):

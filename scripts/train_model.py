@@ -31,6 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -101,6 +102,13 @@ def main() -> None:
     parser.add_argument(
         "--sample", type=int, help="Train on a random sample of this many reports (a smoke test)."
     )
+    parser.add_argument(
+        "--encoder-from",
+        type=Path,
+        help="Skip fine-tuning: take the fine-tuned fp32 encoder (model.onnx, tokenizer.json, "
+        "model_card.json) from this folder, as a previous run with the same data and seed wrote "
+        "it, and redo quantisation, thresholds and the combination.",
+    )
     args = parser.parse_args()
     train = pd.concat([read(n) for n in TRAIN], ignore_index=True)
     if args.sample:
@@ -162,15 +170,29 @@ def main() -> None:
     # 2. The encoder, fine-tuned on 85% of the reports.
     start = time.perf_counter()
     encoder = EncoderClassifier(random_state=SEED, epochs=args.epochs, quantize=False)
-    encoder.fit(texts, Y, progress=progress_bar(start))
-    print(f"encoder fine-tuned in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    if args.encoder_from is None:
+        encoder.fit(texts, Y, progress=progress_bar(start))
+        print(f"encoder fine-tuned in {(time.perf_counter() - start) / 60:.1f} min", flush=True)
+    else:
+        previous = json.loads((args.encoder_from / "model_card.json").read_text())
+        if (
+            previous["training_data"]["sha256"] != training_data["sha256"]
+            or previous["seed"] != SEED
+        ):
+            raise SystemExit("--encoder-from: that encoder was trained on other data or seed")
+        encoder.onnx_model_ = (args.encoder_from / "model.onnx").read_bytes()
+        encoder.tokenizer_json_ = (args.encoder_from / "tokenizer.json").read_text("utf-8")
+        encoder.classes_ = np.array(LABELS)
+        encoder.base_model_info_ = previous["base_model"]
+        _, encoder.validation_indices_ = _validation_split(Y, encoder.validation_fraction, SEED)
     train_idx, valid_idx = _validation_split(Y, encoder.validation_fraction, SEED)
     assert np.array_equal(valid_idx, encoder.validation_indices_)
     valid_texts = [texts[i] for i in valid_idx]
 
     # 4. int8 against fp32, on the validation reports and the test splits.
-    from safetylens._finetune import quantize_onnx
+    from safetylens._finetune import quantize_onnx, shipped_tokenizer
 
+    encoder.tokenizer_json_ = shipped_tokenizer(encoder.tokenizer_json_, encoder.max_length)
     fp32_bytes = encoder.onnx_model_
     variants = {}
     for precision in ("fp32", "int8"):

@@ -658,7 +658,7 @@ def test_bad_strategy_is_refused_before_reading(tmp_path):
         "--strategy",
         "clever",
     )
-    assert result.exit_code == 2 and "--strategy must be one of" in result.stderr
+    assert result.exit_code == 2 and "is not one of" in result.stderr
 
 
 def test_unreviewed_stratum_is_named(tmp_path):

@@ -120,7 +120,7 @@ def find_text_column(
     if sum(looks_like_text(c) for c in columns):
         raise DataValidationError(
             f"{source}: the first row looks like report text, not a header; add a header row "
-            "naming the columns"
+            "naming the columns, or pass --no-header if the file has none"
         )
     raise DataValidationError(
         f"{source}: cannot tell which column holds the report text; pass --text-col. "
@@ -403,6 +403,7 @@ def classify_file(
     neutralise=True,
     prefix="",
     sheet=None,
+    header=True,
     on_start=None,
     on_progress=None,
     on_note=None,
@@ -435,6 +436,10 @@ def classify_file(
         Neutralise spreadsheet formulas in CSV output.
     sheet : str or int, optional
         Excel sheet name or 0-based index (default: the first visible sheet).
+    header : bool, default=True
+        False for a CSV or Excel file without a header row: columns are named ``column_1``,
+        ``column_2``, ... and, without ``text_col``, the text column is the one with the
+        longest text in the first chunk.
     on_start : callable, optional
         Called once with ``(table, text_column)`` before the first chunk.
     on_progress : callable, optional
@@ -460,14 +465,23 @@ def classify_file(
         raise DataValidationError(f"--n-jobs must be a positive number or -1; got {n_jobs}")
     model_dir = resolve_model_dir(model)
     loaded = load_model(model_dir, trust=trust_model)
-    table = iter_table(input_path, chunk_size=chunk_size, sheet=sheet)
+    table = iter_table(input_path, chunk_size=chunk_size, sheet=sheet, header=header)
     source = Path(input_path).name
+    first, chunks = _peek(table)
+    if not header and text_col is None and first is not None:
+        text_col = _longest_text_column(first)
     column_index = table.columns.index(find_text_column(table.columns, text_col, source=source))
     id_index = None
     if id_col is not None:
         id_index = table.columns.index(find_text_column(table.columns, id_col, source=source))
     _refuse_added_columns(table.columns, source, prefix)
-    header = list(table.columns) + added_columns(prefix, explain)
+    names = list(table.columns)
+    if redact:
+        from safetylens._redact import redact as redact_text
+
+        # A header cell can hold report text too (a headerless export read with a header).
+        names = [n if i == id_index else redact_text(n) for i, n in enumerate(names)]
+    header = names + added_columns(prefix, explain)
     if on_start is not None:
         on_start(table, table.columns[column_index])
 
@@ -478,7 +492,6 @@ def classify_file(
         return None if id_index is None else chunk.columns[id_index]
 
     options = (explain, redact, out_fmt, neutralise, prefix)
-    first, chunks = _peek(table)
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     if workers > 1 and first is not None:
         estimate = _estimated_rows(table, first)
@@ -523,6 +536,12 @@ def classify_file(
                 "written; the output was not saved. Please report this"
             )
     return summary
+
+
+def _longest_text_column(chunk) -> str:
+    """The column whose cells are longest on average (the report text of a headerless file)."""
+    lengths = {column: chunk[column].astype(str).str.len().mean() for column in chunk.columns}
+    return max(lengths, key=lambda c: lengths[c])
 
 
 def _backend(model) -> str:

@@ -63,6 +63,49 @@ def detect_format(path: str | os.PathLike) -> str:
     return mapping[suffix]
 
 
+_DATA_SHAPES = re.compile(
+    r"\d{3}[ .\-]?\d{3}[ .\-]?\d{4}"  # NHS-number shapes, phone numbers
+    r"|\d{6,}"  # long digit runs (identifiers, dates written 12031954)
+    r"|\b\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}\b"  # dates 12/03/2021
+    r"|\b\d{4}-\d{1,2}-\d{1,2}\b"  # ISO dates
+    r"|@"  # e-mail addresses
+    r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b",  # postcodes
+    re.IGNORECASE,
+)
+HEADER_MAX_CHARS = 60
+HEADER_MAX_WORDS = 8
+
+
+def header_looks_like_data(names) -> bool:
+    """True when a header row looks like a data record: long text, dates or identifiers.
+
+    Examples
+    --------
+    >>> header_looks_like_data(["Ref", "Incident date", "Describe what happened"])
+    False
+    >>> header_looks_like_data(["1", "12/03/2021", "Pt fell"])
+    True
+    """
+    for name in names:
+        name = "" if name is None else str(name)
+        if (
+            len(name) > HEADER_MAX_CHARS
+            or len(name.split()) > HEADER_MAX_WORDS
+            or _DATA_SHAPES.search(name)
+        ):
+            return True
+    return False
+
+
+def _refuse_data_header(path: Path, names) -> None:
+    if header_looks_like_data(names):
+        raise InputFormatError(
+            f"{path.name}: the first row looks like report text, not a header (long text, a "
+            "date or an identifier); if the file has no header row pass --no-header, otherwise "
+            "fix the header row"
+        )
+
+
 def _check_readable(path: Path) -> None:
     if not path.exists():
         raise InputFormatError(f"{path.name}: no such file")
@@ -238,7 +281,11 @@ class TableReader:
 
 
 def iter_table(
-    path: str | os.PathLike, *, chunk_size: int = 10_000, sheet: str | int | None = None
+    path: str | os.PathLike,
+    *,
+    chunk_size: int = 10_000,
+    sheet: str | int | None = None,
+    header: bool = True,
 ) -> TableReader:
     """Open a table for reading in chunks of rows, every cell as text.
 
@@ -249,7 +296,11 @@ def iter_table(
     chunk_size : int, default=10_000
         Rows per chunk.
     sheet : str or int, optional
-        Excel sheet name or index (default: the first sheet).
+        Excel sheet name or 0-based index (default: the first visible sheet).
+    header : bool, default=True
+        Whether a CSV or Excel file starts with a header row. A header row that looks like
+        data (long text, dates, identifiers) is refused. Without one, columns are named
+        ``column_1``, ``column_2``, ... and the first row is data.
 
     Returns
     -------
@@ -270,21 +321,25 @@ def iter_table(
     if chunk_size < 1:
         raise DataValidationError(f"chunk size must be at least 1; got {chunk_size}")
     if fmt == "csv":
-        return _iter_csv(path, chunk_size)
+        return _iter_csv(path, chunk_size, header)
     if fmt == "parquet":
         return _iter_parquet(path, chunk_size)
     if fmt == "xlsx":
-        return _iter_excel(path, chunk_size, sheet)
+        return _iter_excel(path, chunk_size, sheet, header)
     return _iter_jsonl(path, chunk_size)
 
 
-def _iter_csv(path: Path, chunk_size: int) -> TableReader:
+def _iter_csv(path: Path, chunk_size: int, header: bool = True) -> TableReader:
     import pandas as pd
 
     encoding, delimiter = _sniff_text(path)
     columns, blank_lines = _csv_header(path, encoding, delimiter)
-    if not any(columns):
-        raise InputFormatError(f"{path.name}: the header row is empty")
+    if header:
+        if not any(columns):
+            raise InputFormatError(f"{path.name}: the header row is empty")
+        _refuse_data_header(path, columns)
+    else:
+        columns = [f"column_{i + 1}" for i in range(len(columns))]
     unique = _unique_names(columns)
 
     def chunks(table):
@@ -308,7 +363,7 @@ def _iter_csv(path: Path, chunk_size: int) -> TableReader:
                     chunksize=chunk_size,
                     engine="c",
                 )
-                first = True
+                first = header
                 for chunk in reader:
                     if first:
                         chunk = chunk.iloc[1:]
@@ -355,7 +410,36 @@ def _unique_names(columns: list[str]) -> list[str]:
     return unique
 
 
-def _iter_excel(path: Path, chunk_size: int, sheet) -> TableReader:
+def _sheet_data_rows(ws) -> int:
+    """Data rows in a sheet (the header not counted), from its recorded dimensions."""
+    rows = ws.max_row
+    if rows is None:  # no <dimension> in the file: count them
+        rows = sum(1 for row in ws.iter_rows(values_only=True) if any(not _blank(v) for v in row))
+    return max(int(rows) - 1, 0)
+
+
+def _warn_other_sheets(path: Path, visible, chosen) -> None:
+    """Warn when more than one visible sheet holds data: only ``chosen`` is read."""
+    import warnings
+
+    from safetylens.exceptions import DataWarning
+
+    counts = [(ws.title, _sheet_data_rows(ws)) for ws in visible]
+    holding = [(name, n) for name, n in counts if n > 0]
+    if len(holding) < 2:
+        return
+    listed = ", ".join(
+        f"{shown(name)} ({n:,} row{'' if n == 1 else 's'})" for name, n in holding
+    )
+    warnings.warn(
+        f"{path.name} has several sheets with data: {listed}; reading {shown(chosen.title)} "
+        "(choose another with --sheet NAME|INDEX)",
+        DataWarning,
+        stacklevel=3,
+    )
+
+
+def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> TableReader:
     """Stream an .xlsx sheet (openpyxl read-only mode): memory does not grow with its size."""
     import itertools
 
@@ -372,6 +456,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> TableReader:
         if sheet is None:
             visible = [w for w in book.worksheets if w.sheet_state == "visible"]
             ws = (visible or book.worksheets)[0]
+            _warn_other_sheets(path, visible, ws)
         elif isinstance(sheet, int) or str(sheet).isdigit():
             ws = book.worksheets[int(sheet)]
         else:
@@ -386,15 +471,23 @@ def _iter_excel(path: Path, chunk_size: int, sheet) -> TableReader:
     if not top:
         book.close()
         raise InputFormatError(f"{path.name}: the sheet is empty")
-    header_at = _find_header_row(top)
-    header = list(top[header_at])
-    while header and _blank(header[-1]):
-        header.pop()
-    width = len(header)
-    names = ["" if _blank(v) else str(v).strip() for v in header]
-    unique = _unique_names(names)
-    columns = [c or u for c, u in zip(names, unique, strict=True)]
-    first = top[header_at + 1 :]
+    if header:
+        header_at = _find_header_row(top)
+        header_row = list(top[header_at])
+        while header_row and _blank(header_row[-1]):
+            header_row.pop()
+        width = len(header_row)
+        names = ["" if _blank(v) else str(v).strip() for v in header_row]
+        _refuse_data_header(path, names)
+        unique = _unique_names(names)
+        columns = [c or u for c, u in zip(names, unique, strict=True)]
+        first = top[header_at + 1 :]
+    else:
+        width = max(
+            max((i + 1 for i, v in enumerate(row) if not _blank(v)), default=0) for row in top
+        )
+        columns = unique = [f"column_{i + 1}" for i in range(width)]
+        first = top
     if not first:
         book.close()
         raise InputFormatError(f"{path.name}: the file has a header but no data rows")
@@ -542,7 +635,9 @@ def _iter_jsonl(path: Path, chunk_size: int) -> TableReader:
     return TableReader(path, columns, chunks, total)
 
 
-def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
+def read_table(
+    path: str | os.PathLike, *, sheet: str | int | None = None, header: bool = True
+):
     """Read a whole table into a DataFrame, every cell as text.
 
     Parameters
@@ -550,7 +645,9 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
     path : path-like
         A .csv (UTF-8, UTF-8 with BOM or Windows-1252), .xlsx, .parquet or .jsonl file.
     sheet : str or int, optional
-        Excel sheet name or index (default: the first sheet).
+        Excel sheet name or 0-based index (default: the first visible sheet).
+    header : bool, default=True
+        See :func:`iter_table`.
 
     Returns
     -------
@@ -572,7 +669,7 @@ def read_table(path: str | os.PathLike, *, sheet: str | int | None = None):
     """
     import pandas as pd
 
-    frames = list(iter_table(path, chunk_size=100_000, sheet=sheet))
+    frames = list(iter_table(path, chunk_size=100_000, sheet=sheet, header=header))
     frame = pd.concat(frames) if len(frames) > 1 else frames[0]
     frame.index = range(len(frame))
     return frame

@@ -1,0 +1,229 @@
+"""Issue 11: hostile inputs that lost incidents, leaked identifiers or failed the wrong way.
+
+Each test reproduces one reported case from an input generated here, and fails without its fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import ROOT
+from typer.testing import CliRunner
+
+from safetylens.cli import app
+
+runner = CliRunner()
+MARK = "ZQXMARK"
+
+
+def run(*args, catch=True):
+    return runner.invoke(app, [str(a) for a in args], catch_exceptions=catch)
+
+
+def classify(*args):
+    return run("classify", *args, "--model", "fast")
+
+
+def one_error_line(result, code=2):
+    assert result.exit_code == code, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1, result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    return errors[0]
+
+
+def read_out(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+REPORTS = [
+    "Pt fell on ward 7, notes not available at handover",
+    "Wrong patient wristband on the blood sample",
+    "EPR down for two hours, allergies could not be checked",
+    "Discharge letter missing the medication changes",
+    "Result of the CT scan not followed up by the team",
+]
+
+
+# 1. Hidden first sheet -------------------------------------------------------------------------
+
+
+def _workbook(path, sheets, hidden=()):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        ws = book.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+        if name in hidden:
+            ws.sheet_state = "hidden"
+    book.save(path)
+    return path
+
+
+def _incident_rows():
+    return [["ref", "description"], *[[str(i + 1), t] for i, t in enumerate(REPORTS)]]
+
+
+def test_hidden_first_sheet_is_skipped(tmp_path):
+    book = _workbook(
+        tmp_path / "in.xlsx",
+        {"lookup": [["code", "meaning"], ["A", "alpha"]], "incidents": _incident_rows()},
+        hidden={"lookup"},
+    )
+    result = classify(book, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "rows read 5, rows written 5," in result.stderr
+    assert read_out(tmp_path / "o.csv")["ref"].tolist() == ["1", "2", "3", "4", "5"]
+
+
+def test_sheet_option_and_warning_for_several_visible_sheets(tmp_path):
+    book = _workbook(
+        tmp_path / "in.xlsx",
+        {"incidents": _incident_rows(), "more": [["ref", "description"], ["9", REPORTS[0]]]},
+    )
+    result = classify(book, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "rows read 5," in result.stderr
+    warning = [line for line in result.stderr.splitlines() if "safetylens: warning:" in line]
+    assert len(warning) == 1
+    assert "'incidents' (5 rows)" in warning[0] and "'more' (1 row)" in warning[0]
+    assert "--sheet" in warning[0]
+    for choice in ("more", "1"):
+        result = classify(book, "-o", tmp_path / "o.csv", "--sheet", choice)
+        assert result.exit_code == 0, result.stderr
+        assert read_out(tmp_path / "o.csv")["ref"].tolist() == ["9"]
+
+
+# 2. Headerless exports -------------------------------------------------------------------------
+
+
+def _headerless(tmp_path):
+    source = tmp_path / "in.csv"
+    lines = [
+        f'1,12/03/2021,"{MARK} Pt fell, NHS no 943 476 5919, found on floor by the bed at night"',
+        "2,13/03/2021,Wrong patient wristband on the blood sample taken in the morning",
+        "3,14/03/2021,EPR down for two hours so allergies could not be checked at all",
+    ]
+    source.write_text("\n".join(lines) + "\n")
+    return source
+
+
+def test_headerless_export_is_refused_without_quoting_it(tmp_path):
+    source = _headerless(tmp_path)
+    for extra in ([], ["--text-col", "description"], ["--redact"]):
+        result = classify(source, "-o", tmp_path / "o.csv", *extra)
+        line = one_error_line(result)
+        assert "--no-header" in line
+        assert MARK not in result.stderr and "943" not in result.stderr
+        assert not (tmp_path / "o.csv").exists()
+
+
+def test_no_header_keeps_every_row(tmp_path):
+    source = _headerless(tmp_path)
+    result = classify(source, "-o", tmp_path / "o.csv", "--no-header", "--redact")
+    assert result.exit_code == 0, result.stderr
+    assert "rows read 3, rows written 3," in result.stderr
+    out = read_out(tmp_path / "o.csv")
+    assert out.columns[:3].tolist() == ["column_1", "column_2", "column_3"]
+    assert out["column_3"][0].startswith(MARK)
+    assert "[NHS_NUMBER]" in out["column_3"][0]
+    assert "text column 'column_3'" in result.stderr
+    assert MARK not in result.stderr
+
+
+# 4. Devices and FIFOs --------------------------------------------------------------------------
+
+
+def _small_csv(tmp_path):
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": REPORTS}).to_csv(source, index=False)
+    return source
+
+
+def test_output_to_dev_null_keeps_the_device(tmp_path):
+    before = os.stat("/dev/null")
+    result = classify(_small_csv(tmp_path), "-o", "/dev/null")
+    assert result.exit_code == 0, result.stderr
+    after = os.stat("/dev/null")
+    assert stat.S_ISCHR(after.st_mode)
+    assert (after.st_mode, after.st_rdev) == (before.st_mode, before.st_rdev)
+
+
+def test_output_to_a_fifo_writes_into_it(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = {}
+
+    def reader():
+        with open(fifo, "rb") as fh:
+            got["data"] = fh.read()
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    result = classify(_small_csv(tmp_path), "-o", fifo)
+    thread.join(30)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+    assert got["data"].count(b"\r\n") == 6
+    assert not [p for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+def test_dash_means_stdout(tmp_path):
+    result = classify(_small_csv(tmp_path), "-o", "-")
+    assert result.exit_code == 0, result.stderr
+    assert not (Path.cwd() / "-").exists()
+    assert len(read_out(pd.io.common.StringIO(result.stdout))) == 5
+
+
+# 5. Signals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("signame", "suffix"), [("SIGTERM", "csv"), ("SIGHUP", "parquet")])
+def test_termination_signals_leave_no_partial_file(tmp_path, signame, suffix):
+    import signal
+
+    source = tmp_path / "in.csv"
+    pd.DataFrame({"description": REPORTS * 6000}).to_csv(source, index=False)
+    out = tmp_path / f"out.{suffix}"
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "safetylens", "classify", str(source), "-o", str(out),
+         "--model", "fast", "--chunk-size", "200"],
+        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline and not any(p.suffix == ".part" for p in tmp_path.iterdir()):
+        time.sleep(0.05)
+    time.sleep(0.5)
+    assert proc.poll() is None, "finished before the signal"
+    proc.send_signal(getattr(signal, signame))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + getattr(signal, signame)
+    assert err.decode().count("error") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_stale_part_files_of_ours_are_removed(tmp_path):
+    old = tmp_path / ".o.csv.abc12345.part"
+    young = tmp_path / ".o.csv.zzz99999.part"
+    other = tmp_path / "notes.part"
+    for p in (old, young, other):
+        p.write_text("report text")
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    os.utime(other, (two_days_ago, two_days_ago))
+    result = classify(_small_csv(tmp_path), "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert not old.exists() and young.exists() and other.exists()

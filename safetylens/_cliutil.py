@@ -165,8 +165,9 @@ def guard(verbose: bool = False) -> Iterator[None]:
     """Run a command body, mapping errors to one stderr line and an exit code.
 
     ``SafetylensError`` (a user's bad input) exits 2 with its own message. ``KeyboardInterrupt``
-    exits 130, SIGTERM and SIGHUP 128 + the signal number, after the same clean-up. Anything else exits 1 with the exception type only: its message could quote a
-    report, so it is never printed, even with ``verbose`` (which adds the location in our code).
+    exits 130, SIGTERM and SIGHUP 128 + the signal number, after the same clean-up. Anything
+    else exits 1 with the exception type only: its message could quote a report, so it is never
+    printed, even with ``verbose`` (which adds the location in our code).
     """
     import warnings
 
@@ -188,7 +189,8 @@ def guard(verbose: bool = False) -> Iterator[None]:
         import signal
 
         name = signal.Signals(exc.signum).name
-        raise fail(f"stopped by {name}; no partial output was left behind", 128 + exc.signum) from None
+        message = f"stopped by {name}; no partial output was left behind"
+        raise fail(message, 128 + exc.signum) from None
     except SafetylensError as exc:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
     except BrokenPipeError:

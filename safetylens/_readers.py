@@ -428,9 +428,7 @@ def _warn_other_sheets(path: Path, visible, chosen) -> None:
     holding = [(name, n) for name, n in counts if n > 0]
     if len(holding) < 2:
         return
-    listed = ", ".join(
-        f"{shown(name)} ({n:,} row{'' if n == 1 else 's'})" for name, n in holding
-    )
+    listed = ", ".join(f"{shown(name)} ({n:,} row{'' if n == 1 else 's'})" for name, n in holding)
     warnings.warn(
         f"{path.name} has several sheets with data: {listed}; reading {shown(chosen.title)} "
         "(choose another with --sheet NAME|INDEX)",
@@ -635,9 +633,7 @@ def _iter_jsonl(path: Path, chunk_size: int) -> TableReader:
     return TableReader(path, columns, chunks, total)
 
 
-def read_table(
-    path: str | os.PathLike, *, sheet: str | int | None = None, header: bool = True
-):
+def read_table(path: str | os.PathLike, *, sheet: str | int | None = None, header: bool = True):
     """Read a whole table into a DataFrame, every cell as text.
 
     Parameters

@@ -5,7 +5,6 @@ Each test reproduces one reported case from an input generated here, and fails w
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import subprocess
@@ -143,6 +142,15 @@ def test_no_header_keeps_every_row(tmp_path):
     assert MARK not in result.stderr
 
 
+def test_header_cells_are_redacted(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("ref,description,Dr Zelda Jones notes\n1,Pt fell on the ward,x\n")
+    result = classify(source, "-o", tmp_path / "o.csv", "--redact")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert "Zelda" not in header and "Dr [NAME] notes" in header
+
+
 # 4. Devices and FIFOs --------------------------------------------------------------------------
 
 
@@ -199,9 +207,22 @@ def test_termination_signals_leave_no_partial_file(tmp_path, signame, suffix):
     out = tmp_path / f"out.{suffix}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "safetylens", "classify", str(source), "-o", str(out),
-         "--model", "fast", "--chunk-size", "200"],
-        stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, env=env,
+        [
+            sys.executable,
+            "-m",
+            "safetylens",
+            "classify",
+            str(source),
+            "-o",
+            str(out),
+            "--model",
+            "fast",
+            "--chunk-size",
+            "200",
+        ],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.time() + 60
     while time.time() < deadline and not any(p.suffix == ".part" for p in tmp_path.iterdir()):

@@ -183,7 +183,21 @@ def its(
         ),
     ] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="1 - confidence level.")] = 0.05,
-    sheet: Annotated[str | None, typer.Option("--sheet", help="Excel sheet name.")] = None,
+    date_from: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Leave out incidents dated before this (for a stray typo date far outside the "
+            "rest).",
+        ),
+    ] = None,
+    date_to: Annotated[
+        str | None, typer.Option("--to", help="Leave out incidents dated after this.")
+    ] = None,
+    sheet: Annotated[
+        str | None,
+        typer.Option("--sheet", help="Excel sheet name or 0-based index (default: first visible)."),
+    ] = None,
     json_output: Annotated[
         bool, typer.Option("--json", help='Print one JSON document {"analyses": [...]} to stdout.')
     ] = False,
@@ -217,7 +231,15 @@ def its(
         from safetylens._readers import read_table
         from safetylens.its import analyses_json, read_rollouts, run_analyses, write_outputs
 
-        frame = read_table(input, sheet=sheet)
+        inputs = [p for p in (input, denominator, rollout_file) if p is not None]
+        if output_dir is not None:
+            _refuse_overwriting_inputs(inputs, output_dir)
+        frame = read_table(input, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+        if group_col is not None and group_col in frame.columns:
+            _refuse_text_groups(frame, group_col, input.name)
+        if count_col is None and value_col is None:
+            frame = _drop_outside(frame, date_col, period, date_from, date_to, input.name)
+            _refuse_isolated_dates(frame, date_col, period, group_col, input.name)
         rollouts = None
         if rollout_file is not None:
             rollouts = read_rollouts(
@@ -264,3 +286,109 @@ def its(
         if output_dir is not None:
             for path in write_outputs(results, output_dir, source=input.name):
                 info(f"safetylens: wrote {path}")
+
+
+_OUTPUT_NAMES = ("its_results.csv", "its_results.json", "report.html")
+
+
+def _refuse_overwriting_inputs(inputs, output_dir: Path) -> None:
+    """Refuse an --output-dir where an output would replace one of the input files."""
+    from safetylens._writers import check_not_same_file
+
+    for path in inputs:
+        for name in _OUTPUT_NAMES:
+            check_not_same_file(path, output_dir / name)
+
+
+def _refuse_text_groups(frame, group_col: str, source: str) -> None:
+    """Refuse a --group-col whose values look like report text: every message and table names
+    the groups, so they must be names of sites or wards, not reports."""
+    from safetylens._names import looks_like_text, shown
+    from safetylens.exceptions import DataValidationError
+
+    values = frame[group_col].astype(str).unique()
+    texty = sum(looks_like_text(v) for v in values)
+    if texty:
+        raise DataValidationError(
+            f"{source}: --group-col {shown(group_col)} has {texty} value(s) that look like report "
+            "text or identifiers, not group names; choose a column of sites, wards or teams"
+        )
+
+
+def _event_periods(frame, date_col: str, period: str, source: str):
+    from safetylens.its.series import to_periods
+
+    return to_periods(frame, date_col, period, source)
+
+
+def _drop_outside(frame, date_col, period, date_from, date_to, source):
+    """Leave out rows before --from or after --to (saying how many)."""
+    if date_from is None and date_to is None:
+        return frame
+    import pandas as pd
+
+    from safetylens._dates import parse_date
+    from safetylens.exceptions import DataValidationError
+
+    periods = _event_periods(frame, date_col, period, source)
+    keep = pd.Series(True, index=frame.index)
+    for option, value, before in (("--from", date_from, True), ("--to", date_to, False)):
+        if value is None:
+            continue
+        try:
+            bound = pd.Period(parse_date(value), freq=periods.freq)
+        except ValueError:
+            raise DataValidationError(f"{option}: cannot read the date; use 01/04/2020") from None
+        keep &= (periods >= bound) if before else (periods <= bound)
+    dropped = int((~keep).sum())
+    if dropped:
+        info(f"safetylens: left out {dropped} row(s) dated outside --from/--to")
+    return frame[keep.to_numpy()].reset_index(drop=True)
+
+
+ISOLATED_GAP = {"month": 12, "week": 26, "quarter": 4, "year": 3}
+"""Empty periods that set a stray date apart from the rest of the series."""
+ISOLATED_SHARE = 0.01
+"""At most this share of the rows (and at most 10 rows) counts as stray."""
+
+
+def _refuse_isolated_dates(frame, date_col, period, group_col, source) -> None:
+    """Refuse a few dates far outside the bulk of the data (a typo year adds years of empty
+    periods and changes the result), naming their rows."""
+    import numpy as np
+
+    from safetylens._names import shown
+    from safetylens.exceptions import DataValidationError
+
+    if not len(frame):
+        return
+    periods = _event_periods(frame, date_col, period, source)
+    ordinals = np.asarray(periods.asi8)
+    groups = (
+        [np.arange(len(frame))]
+        if group_col is None or group_col not in frame.columns
+        else [np.flatnonzero(frame[group_col].to_numpy() == g) for g in frame[group_col].unique()]
+    )
+    gap = ISOLATED_GAP.get(period, 12)
+    stray: set[int] = set()
+    for rows in groups:
+        values = ordinals[rows]
+        order = np.argsort(values, kind="stable")
+        sorted_values = values[order]
+        limit = max(1, min(10, int(len(rows) * ISOLATED_SHARE)))
+        jumps = np.diff(sorted_values) - 1  # empty periods between consecutive dates
+        for k in np.flatnonzero(jumps >= gap):
+            low, high = k + 1, len(rows) - (k + 1)
+            if low <= limit and low < high:
+                stray.update(int(rows[i]) for i in order[:low])
+            if high <= limit and high < low:
+                stray.update(int(rows[i]) for i in order[k + 1 :])
+    if stray:
+        listed = sorted(stray)
+        named = ", ".join(str(r + 1) for r in listed[:10])
+        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        raise DataValidationError(
+            f"{source}: {len(listed)} date(s) in column {shown(date_col)} lie far outside the rest, "
+            f"with {gap} or more empty {period}s between (data row(s) {named}{more}); fix them, "
+            "or leave them out with --from/--to"
+        )

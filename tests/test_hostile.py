@@ -5,6 +5,7 @@ Each test reproduces one reported case from an input generated here, and fails w
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -248,3 +249,97 @@ def test_stale_part_files_of_ours_are_removed(tmp_path):
     result = classify(_small_csv(tmp_path), "-o", tmp_path / "o.csv")
     assert result.exit_code == 0, result.stderr
     assert not old.exists() and young.exists() and other.exists()
+
+
+# ITS: items 7, 8, 10 and the its parts of item 3 ------------------------------------------------
+
+
+def _events(tmp_path, extra_dates=(), name="events.csv"):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    dates = []
+    for month in pd.period_range("2019-01", "2022-12", freq="M"):
+        for _ in range(int(rng.poisson(20))):
+            dates.append(f"{rng.integers(1, 28):02d}/{month.month:02d}/{month.year}")
+    dates.extend(extra_dates)
+    frame = pd.DataFrame(
+        {
+            "date": dates,
+            "site": ["A"] * len(dates),
+            "description": [f"{MARK} Pt fell, Mr Zelda Jones 943 476 5919"] * len(dates),
+        }
+    )
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path, len(frame)
+
+
+def test_its_refuses_an_isolated_far_out_date(tmp_path):
+    source, n = _events(tmp_path, ["14/03/2026"])
+    result = run("its", source, "--rollout", "01/01/2021", "--json")
+    line = one_error_line(result)
+    assert f"data row(s) {n}" in line and "--from/--to" in line
+    result = run("its", source, "--rollout", "01/01/2021", "--json", "--to", "31/12/2022")
+    assert result.exit_code == 0, result.stderr
+    assert "left out 1 row(s)" in result.stderr
+    clean, _ = _events(tmp_path, name="clean.csv")
+    expected = json.loads(run("its", clean, "--rollout", "01/01/2021", "--json").stdout)
+    assert (
+        json.loads(result.stdout)["analyses"][0]["rate_ratios"]
+        == (expected["analyses"][0]["rate_ratios"])
+    )
+
+
+def test_its_output_dir_does_not_overwrite_its_input(tmp_path):
+    source, _ = _events(tmp_path, name="its_results.csv")
+    before = source.read_bytes()
+    result = run("its", source, "--rollout", "01/01/2021", "--output-dir", tmp_path)
+    assert "overwrite the input" in one_error_line(result)
+    assert source.read_bytes() == before
+
+
+def test_its_covariate_name_with_a_formula_is_neutralised(tmp_path):
+    months = pd.period_range("2019-01", "2022-12", freq="M").astype(str)
+    formula = '=HYPERLINK("http://evil","x")'
+    frame = pd.DataFrame(
+        {
+            "month": months,
+            "count": [20 + i % 5 for i in range(48)],
+            formula: [(i * i) % 7 for i in range(48)],
+        }
+    )
+    frame.to_csv(tmp_path / "agg.csv", index=False)
+    result = run(
+        "its",
+        tmp_path / "agg.csv",
+        "--date-col",
+        "month",
+        "--count-col",
+        "count",
+        "--covariate",
+        formula,
+        "--rollout",
+        "01/01/2021",
+        "--output-dir",
+        tmp_path / "out",
+    )
+    assert result.exit_code == 0, result.stderr
+    terms = read_out(tmp_path / "out" / "its_results.csv")["term"].tolist()
+    assert "'" + formula in terms and formula not in terms
+
+
+def test_its_group_col_on_a_text_column_does_not_print_it(tmp_path):
+    source, _ = _events(tmp_path)
+    result = run("its", source, "--rollout", "01/01/2021", "--group-col", "description")
+    assert "look like report text" in one_error_line(result)
+    assert MARK not in result.stderr and "Zelda" not in result.stderr
+
+
+def test_excel_date_serials_are_dates(tmp_path):
+    from safetylens._dates import parse_dates
+
+    assert parse_dates(["43831", 43832], column="d").strftime("%Y-%m-%d").tolist() == [
+        "2020-01-01",
+        "2020-01-02",
+    ]

@@ -181,8 +181,12 @@ def require_columns(frame: pd.DataFrame, columns, source: str) -> None:
     """Raise a one-line error for the first of ``columns`` missing from ``frame``."""
     for column in columns:
         if column is not None and column not in frame.columns:
-            shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:20])
-            raise DataValidationError(f"{source}: no column named '{column}'; columns are: {shown}")
+            from safetylens._names import column_list, shown
+
+            listed = column_list(list(frame.columns), limit=20)
+            raise DataValidationError(
+                f"{source}: no column named {shown(column)}; columns are: {listed}"
+            )
 
 
 def to_periods(frame: pd.DataFrame, date_col: str, period: str, source: str) -> pd.PeriodIndex:

@@ -185,23 +185,53 @@ def _choose_delimiter(sample: str) -> str:
     return best
 
 
-class _CleanTextReader:
-    """A text stream that drops NUL characters (pandas' parser stops at them)."""
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f]")
+_BINARY_WINDOW = 8192
 
-    def __init__(self, fh):
+
+class _CleanTextReader:
+    """A text stream that drops NUL characters (pandas' parser stops at them), refuses a block
+    that turns binary part-way through the file, and drops a final Ctrl-Z (an old DOS
+    end-of-file mark that would otherwise become a phantom row)."""
+
+    def __init__(self, fh, *, final_eof: bool = False):
         self._fh = fh
         self.interrupted = False
+        self.binary_at = None  # character offset of the first binary-looking window
+        self._final_eof = final_eof
+        self._chars = 0
+
+    def _clean(self, data: str) -> str:
+        if data and _CONTROL.search(data):
+            self._check_binary(data)
+        if self._final_eof and "\x1a" in data[-16:]:
+            head, mark, tail = data.rpartition("\x1a")
+            if not tail.strip():
+                data = head + tail
+        self._chars += len(data)
+        return data.replace("\x00", "")
+
+    def _check_binary(self, data: str) -> None:
+        windows: dict[int, int] = {}
+        for match in _CONTROL.finditer(data):
+            key = match.start() // _BINARY_WINDOW
+            windows[key] = windows.get(key, 0) + 1
+        for key, count in sorted(windows.items()):
+            size = min(_BINARY_WINDOW, len(data) - key * _BINARY_WINDOW)
+            if count > 16 and count / max(size, 1) > 0.05:
+                self.binary_at = self._chars + key * _BINARY_WINDOW
+                raise InputFormatError("binary data")
 
     def read(self, size: int = -1) -> str:
         try:
-            return self._fh.read(size).replace("\x00", "")
+            return self._clean(self._fh.read(size))
         except KeyboardInterrupt:
             # pandas' parser reports any exception in read() as a ParserError: remember it.
             self.interrupted = True
             raise
 
     def readline(self, size: int = -1) -> str:  # pragma: no cover - used by some engines
-        return self._fh.readline(size).replace("\x00", "")
+        return self._clean(self._fh.readline(size))
 
     def __iter__(self):
         return self
@@ -211,6 +241,45 @@ class _CleanTextReader:
         if not line:
             raise StopIteration
         return line
+
+
+def _ends_with_ctrl_z(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(max(path.stat().st_size - 64, 0))
+        return fh.read().rstrip(b"\r\n \t\x00").endswith(b"\x1a")
+
+
+def _swallowed_record(chunk, delimiter: str, width: int):
+    """The first row of ``chunk`` with a quoted cell that holds whole records.
+
+    A stray opening quote makes the parser read on, over line breaks and delimiters, until the
+    next quote: the cell then contains lines that split into as many fields as the header, the
+    first of them shaped like the first column of other rows (an incident number, say). Text
+    that merely spans lines ("Obs:\nBP 120/80, HR 90") does not look like that.
+    """
+    if width < 2:
+        return None
+    import numpy as np
+
+    values = chunk.to_numpy(dtype=object)
+    rows, cols = np.nonzero(np.vectorize(lambda v: "\n" in v, otypes=[bool])(values))
+    if not len(rows):
+        return None
+    shapes: dict[str, int] = {}
+    for value in values[:, 0]:
+        shape = _shape(value)
+        shapes[shape] = shapes.get(shape, 0) + 1
+    common = max(shapes, key=shapes.get)
+    for row, col in zip(rows, cols, strict=True):
+        for line in str(values[row, col]).splitlines()[1:]:
+            fields = line.split(delimiter)
+            if len(fields) == width and _shape(fields[0]) == common and fields[0].strip():
+                return int(row)
+    return None
+
+
+def _shape(value) -> str:
+    return re.sub(r"[0-9]+", "9", re.sub(r"[^\W\d_]+", "a", str(value).strip()))
 
 
 def _csv_header(path: Path, encoding: str, delimiter: str) -> tuple[list[str], int]:
@@ -348,7 +417,7 @@ def _iter_csv(path: Path, chunk_size: int, header: bool = True) -> TableReader:
             try:
                 # The header is read as a data row so that pandas measures every row against
                 # its width: a row with extra fields is an error, never a silent shift.
-                text = _CleanTextReader(fh)
+                text = _CleanTextReader(fh, final_eof=_ends_with_ctrl_z(path))
                 reader = pd.read_csv(
                     text,
                     sep=delimiter,
@@ -374,12 +443,25 @@ def _iter_csv(path: Path, chunk_size: int, header: bool = True) -> TableReader:
                             f"has {len(unique)}; fix the header row"
                         )
                     chunk.columns = unique
+                    swallowed = _swallowed_record(chunk, delimiter, len(unique))
+                    if swallowed is not None:
+                        raise InputFormatError(
+                            f"{path.name}: a quoted field starting in data row "
+                            f"{rows + swallowed + 1} runs on over line breaks and delimiters "
+                            "into what look like further records (a stray quote?); fix the "
+                            "quotes in that row"
+                        )
                     chunk.index = range(rows, rows + len(chunk))
                     rows += len(chunk)
                     table.done = fh.buffer.tell()
                     if len(chunk):
                         yield chunk
             except (pd.errors.ParserError, ValueError) as exc:
+                if text.binary_at is not None:
+                    raise InputFormatError(
+                        f"{path.name}: turns into binary data at about character "
+                        f"{text.binary_at:,}, not text; export the report as CSV again"
+                    ) from None
                 if isinstance(exc, InputFormatError):
                     raise
                 if text.interrupted:

@@ -343,3 +343,55 @@ def test_excel_date_serials_are_dates(tmp_path):
         "2020-01-01",
         "2020-01-02",
     ]
+
+
+# 9. Malformed CSV ------------------------------------------------------------------------------
+
+
+def test_stray_quote_swallowing_records_is_refused_at_its_row(tmp_path):
+    source = tmp_path / "q.csv"
+    source.write_text(
+        "ref,date,description\n"
+        "1,01/01/2021,Pt fell on the ward\n"
+        '2,02/01/2021,"EPR down for an hour\n'
+        "3,03/01/2021,Result not followed up\n"
+        '4,04/01/2021,notes missing" at handover\n'
+        "5,05/01/2021,Wrong wristband on sample\n"
+    )
+    line = one_error_line(classify(source, "-o", tmp_path / "o.csv"))
+    assert "data row 2" in line and "stray quote" in line
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_text_spanning_lines_is_not_mistaken_for_a_stray_quote(tmp_path):
+    source = tmp_path / "q.csv"
+    source.write_text(
+        'ref,description\n1,"Obs:\nBP 120/80, HR 90\n2 nurses present"\n2,"EPR down"\n'
+    )
+    result = classify(source, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "rows read 2, rows written 2," in result.stderr
+
+
+def test_binary_data_after_the_first_64_kb_is_refused(tmp_path):
+    import random
+
+    rng = random.Random(0)
+    rows = [f"{i},Pt fell on the ward and was seen by the doctor" for i in range(2000)]
+    data = ("ref,description\r\n" + "\r\n".join(rows) + "\r\n").encode()
+    assert len(data) > 64 * 1024
+    junk = bytes(b for b in rng.randbytes(40_000) if b not in b',"')
+    source = tmp_path / "b.csv"
+    source.write_bytes(data + junk)
+    line = one_error_line(classify(source, "-o", tmp_path / "o.csv"))
+    assert "binary data" in line
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_final_ctrl_z_is_not_a_row(tmp_path):
+    source = tmp_path / "z.csv"
+    source.write_bytes(b"ref,description\r\n1,Pt fell on the ward\r\n2,EPR down\r\n\x1a")
+    result = classify(source, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "rows read 2, rows written 2," in result.stderr
+    assert read_out(tmp_path / "o.csv")["ref"].tolist() == ["1", "2"]

@@ -388,7 +388,7 @@ def _refuse_isolated_dates(frame, date_col, period, group_col, source) -> None:
         named = ", ".join(str(r + 1) for r in listed[:10])
         more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
         raise DataValidationError(
-            f"{source}: {len(listed)} date(s) in column {shown(date_col)} lie far outside the rest, "
-            f"with {gap} or more empty {period}s between (data row(s) {named}{more}); fix them, "
-            "or leave them out with --from/--to"
+            f"{source}: {len(listed)} date(s) in column {shown(date_col)} lie far outside the "
+            f"rest, with {gap} or more empty {period}s between (data row(s) {named}{more}); fix "
+            "them, or leave them out with --from/--to"
         )

@@ -395,3 +395,86 @@ def test_final_ctrl_z_is_not_a_row(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "rows read 2, rows written 2," in result.stderr
     assert read_out(tmp_path / "o.csv")["ref"].tolist() == ["1", "2"]
+
+
+# 3. No report text in any command's error messages ---------------------------------------------
+
+SECRET = f"{MARK} Mr Zelda Jones, NHS 943 476 5919, SW1A 1AA, zelda@example.com, fell"
+
+
+def _marked_files(tmp_path):
+    """Files with a marker in every cell, and (headerless) in every header cell."""
+    files = {}
+    cells = pd.DataFrame({"ref": [SECRET] * 4, "notes": [SECRET] * 4, "when": [SECRET] * 4})
+    cells.to_csv(tmp_path / "cells.csv", index=False)
+    files["cells"] = tmp_path / "cells.csv"
+    (tmp_path / "headerless.csv").write_text(
+        "\n".join(",".join(f'"{SECRET} {i}{j}"' for j in range(3)) for i in range(4)) + "\n"
+    )
+    files["headerless"] = tmp_path / "headerless.csv"
+    files["blank_names"] = _workbook(
+        tmp_path / "blank.xlsx",
+        {
+            "export": [
+                [SECRET],
+                ["ref", None, None, None, "site"],
+                *[[SECRET] * 5 for _ in range(4)],
+            ]
+        },
+    )
+    return files
+
+
+ERROR_PATHS = [
+    ("classify", "cells", []),
+    ("classify", "cells", ["--text-col", "description"]),
+    ("classify", "cells", ["--text-col", "notes", "--id-col", "nhs"]),
+    ("classify", "headerless", []),
+    ("classify", "headerless", ["--text-col", "description"]),
+    ("classify", "headerless", ["--redact"]),
+    ("classify", "blank_names", []),
+    ("train", "cells", ["--text-col", "notes"]),
+    ("train", "headerless", []),
+    ("evaluate", "cells", ["--text-col", "notes"]),
+    ("evaluate", "headerless", []),
+    ("its", "cells", ["--rollout", "01/01/2021"]),
+    ("its", "cells", ["--rollout", "01/01/2021", "--date-col", "when"]),
+    ("its", "cells", ["--rollout", "01/01/2021", "--date-col", "when", "--group-col", "notes"]),
+    ("its", "cells", ["--rollout", "01/01/2021", "--group-col", "notes", "--date-col", "x"]),
+    ("its", "cells", ["--rollout", "01/01/2021", "--information-linked", "--date-col", "when"]),
+    ("its", "headerless", ["--rollout", "01/01/2021"]),
+    ("its", "blank_names", ["--rollout", "01/01/2021"]),
+]
+
+
+@pytest.mark.parametrize(("command", "which", "extra"), ERROR_PATHS)
+def test_no_marker_in_any_error_message(tmp_path, command, which, extra):
+    source = _marked_files(tmp_path)[which]
+    args = [command, source, *extra]
+    if command == "train":
+        args += ["-o", tmp_path / "m"]
+    if command in ("classify", "evaluate"):
+        args += ["--model", "fast"]
+    if command == "classify":
+        args += ["-o", tmp_path / "o.csv"]
+    result = run(*args)
+    one_error_line(result)
+    for secret in (MARK, "Zelda", "943", "SW1A", "example.com"):
+        assert secret not in result.stderr + result.stdout
+
+
+# 7. A formula in a column name ------------------------------------------------------------------
+
+
+def test_formula_in_a_column_name_is_guarded(tmp_path):
+    source = tmp_path / "f.csv"
+    source.write_text('ref,description,"=HYPERLINK(""http://evil"",""x"")"\n1,Pt fell,a\n')
+    result = classify(source, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    header = (tmp_path / "o.csv").read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("ref,description,\"'=HYPERLINK(")
+    result = classify(source, "-o", tmp_path / "o.xlsx")
+    from openpyxl import load_workbook
+
+    cell = load_workbook(tmp_path / "o.xlsx").active.cell(1, 3)
+    assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")

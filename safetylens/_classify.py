@@ -43,6 +43,11 @@ NULL_TEXTS = (
 )
 """Placeholders that exports put in an empty description: counted as "no text"."""
 
+MAX_FEATURE_CHARS = 100_000
+"""Characters of one report used for the labels: a longer cell (a pasted log, a whole case
+note) is kept whole in the output, labelled from its first 100,000 characters and flagged
+``needs_review``. This bounds the time and memory one cell can take, for both models."""
+
 SMALL_INPUT_ROWS = {"fast": 20_000, "accurate": 2_000}
 """Below about this many reports, one process is faster than several (workers take seconds to
 start and load the model)."""
@@ -205,7 +210,8 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     texts : sequence of str
         Missing or blank values, and text with no words the model can read (only symbols,
         emoji, another script, or placeholders such as "n/a"), get no labels, blank
-        probabilities and ``needs_review`` true.
+        probabilities and ``needs_review`` true. Only the first :data:`MAX_FEATURE_CHARS`
+        characters of a text are used; a longer one is flagged ``needs_review``.
     model : IncidentClassifier or EncoderClassifier
     explain : bool, default=False
         Add an ``evidence`` column.
@@ -225,6 +231,10 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     if isinstance(texts, str):
         raise DataValidationError("expected a list of report texts, got a single string")
     texts = list(texts)
+    long_cells = np.array(
+        [isinstance(t, str) and len(t) > MAX_FEATURE_CHARS for t in texts], dtype=bool
+    )
+    texts = [t[:MAX_FEATURE_CHARS] if isinstance(t, str) else t for t in texts]
     n = len(texts)
     cleaned = [t if _usable(t) and not _placeholder(t) else "" for t in texts]
     proba = np.asarray(model.predict_proba_readable(cleaned), dtype=float).reshape(n, len(LABELS))
@@ -235,6 +245,7 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     if len(index):
         decisions[index] = model.decide(proba[index])
         review[index] = model.needs_review(proba[index])
+    review = review | long_cells  # labelled from the first MAX_FEATURE_CHARS characters only
     names = np.array(LABELS, dtype=object)
     out = {
         "labels": [LABEL_SEPARATOR.join(names[row.astype(bool)]) for row in decisions],

@@ -20,6 +20,11 @@ from safetylens._names import column_list, shown
 from safetylens.exceptions import DataValidationError, InputFormatError
 
 _SNIFF_BYTES = 64 * 1024
+XLSX_MAX_UNCOMPRESSED = 512 * 1024 * 1024
+"""Largest uncompressed size of a workbook read (512 MB, several times the largest real
+export seen): a few-KB "zip bomb" that expands to gigabytes is refused before it is opened."""
+EXCEL_SHEET_ROWS = 1_048_576
+"""Rows in an Excel sheet: a sheet filled to exactly this many was probably cut short."""
 _ERROR_HANDLER = "safetylens-cp1252"
 
 
@@ -526,8 +531,10 @@ def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> Tabl
     import pandas as pd
     from openpyxl import load_workbook
 
+    _refuse_zip_bomb(path)
     try:
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas = load_workbook(path, read_only=True, data_only=False)
     except Exception:  # openpyxl raises many types on corrupt files
         raise InputFormatError(
             f"{path.name}: cannot read the Excel file; is it a real .xlsx?"
@@ -543,13 +550,38 @@ def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> Tabl
             ws = book[sheet]
     except (KeyError, IndexError):
         book.close()
+        formulas.close()
         raise InputFormatError(
             f"{path.name}: no sheet {shown(sheet)}; sheets are: {column_list(book.sheetnames)}"
         ) from None
-    rows = (row for row in ws.iter_rows(values_only=True) if any(not _blank(v) for v in row))
+    if ws.max_row == EXCEL_SHEET_ROWS:
+        _warn(
+            f"{path.name}: the sheet has exactly {EXCEL_SHEET_ROWS:,} rows, the most Excel "
+            "holds, so the export was probably cut short; export it as CSV to get every row"
+        )
+    uncached = [0]  # formula cells without a saved value
+
+    def merged_rows():
+        # The values Excel saved, and the formulas, read side by side: a formula cell without
+        # a saved value (a workbook written by a program, never recalculated) reads as empty.
+        with_formulas = formulas[ws.title].iter_rows(values_only=True)
+        for values, cells in zip(ws.iter_rows(values_only=True), with_formulas, strict=False):
+            if any(
+                v is None and isinstance(f, str) and f.startswith("=")
+                for v, f in zip(values, cells, strict=False)
+            ):
+                uncached[0] += sum(
+                    1
+                    for v, f in zip(values, cells, strict=False)
+                    if v is None and isinstance(f, str) and f.startswith("=")
+                )
+            yield values
+
+    rows = (row for row in merged_rows() if any(not _blank(v) for v in row))
     top = list(itertools.islice(rows, 15))
     if not top:
         book.close()
+        formulas.close()
         raise InputFormatError(f"{path.name}: the sheet is empty")
     if header:
         header_at = _find_header_row(top)
@@ -570,6 +602,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> Tabl
         first = top
     if not first:
         book.close()
+        formulas.close()
         raise InputFormatError(f"{path.name}: the file has a header but no data rows")
 
     def chunks(table):
@@ -579,7 +612,7 @@ def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> Tabl
             while True:
                 block = list(itertools.islice(source, chunk_size))
                 if not block:
-                    return
+                    break
                 cells = []
                 for offset, row in enumerate(block):
                     if any(not _blank(v) for v in row[width:]):
@@ -594,10 +627,42 @@ def _iter_excel(path: Path, chunk_size: int, sheet, header: bool = True) -> Tabl
                 done += len(cells)
                 table.done = done
                 yield frame
+            if uncached[0]:
+                _warn(
+                    f"{path.name}: {uncached[0]:,} formula cell(s) have no saved value (the "
+                    "workbook was never recalculated) and are empty in the output; open and "
+                    "save it in Excel to fill them"
+                )
         finally:
             book.close()
+            formulas.close()
 
     return TableReader(path, columns, chunks, max(ws.max_row or 1, 1))
+
+
+def _warn(message: str) -> None:
+    import warnings
+
+    from safetylens.exceptions import DataWarning
+
+    warnings.warn(message, DataWarning, stacklevel=3)
+
+
+def _refuse_zip_bomb(path: Path) -> None:
+    """Refuse a workbook whose parts add up to more than :data:`XLSX_MAX_UNCOMPRESSED`."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            size = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # load_workbook gives the error for a file that is not a workbook
+    if size > XLSX_MAX_UNCOMPRESSED:
+        raise InputFormatError(
+            f"{path.name}: the workbook expands to {size / 2**20:,.0f} MB, more than the "
+            f"{XLSX_MAX_UNCOMPRESSED / 2**20:,.0f} MB safetylens reads from Excel; export it "
+            "as CSV"
+        )
 
 
 def _blank(value) -> bool:
@@ -630,6 +695,29 @@ def _find_header_row(rows: list) -> int:
     return 0
 
 
+def _decode_binary_columns(batch):
+    """Binary columns as text: UTF-8, with bytes that are not valid UTF-8 read as Windows-1252
+    (as CSV files are)."""
+    import pyarrow as pa
+
+    if not any(
+        pa.types.is_binary(f.type) or pa.types.is_large_binary(f.type) for f in batch.schema
+    ):
+        return batch
+    arrays = []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_binary(field.type) or pa.types.is_large_binary(field.type):
+            column = pa.array(
+                [
+                    None if v is None else v.decode("utf-8", errors=_ERROR_HANDLER)
+                    for v in column.to_pylist()
+                ],
+                type=pa.string(),
+            )
+        arrays.append(column)
+    return pa.RecordBatch.from_arrays(arrays, names=batch.schema.names)
+
+
 def _iter_parquet(path: Path, chunk_size: int) -> TableReader:
     import pandas as pd
 
@@ -647,6 +735,7 @@ def _iter_parquet(path: Path, chunk_size: int) -> TableReader:
     def chunks(table):
         rows = 0
         for batch in parquet.iter_batches(batch_size=chunk_size):
+            batch = _decode_binary_columns(batch)
             # Arrow types keep integers with gaps as integers (not 101.0).
             frame = batch.to_pandas(types_mapper=pd.ArrowDtype).astype("string").fillna("")
             frame = frame.astype(object)
@@ -671,11 +760,17 @@ def _iter_jsonl(path: Path, chunk_size: int) -> TableReader:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    # Integers are kept as written: no digit limit, no float rounding.
+                    record = json.loads(line, parse_int=str)
                 except json.JSONDecodeError:
                     raise InputFormatError(
                         f"{path.name}: line {number} is not valid JSON; each line must be one "
                         "object"
+                    ) from None
+                except (RecursionError, ValueError):
+                    raise InputFormatError(
+                        f"{path.name}: line {number} is nested too deeply or holds a number too "
+                        "large to read; each line must be one flat object"
                     ) from None
                 if not isinstance(record, dict):
                     raise InputFormatError(f"{path.name}: line {number} is not a JSON object")

@@ -478,3 +478,157 @@ def test_formula_in_a_column_name_is_guarded(tmp_path):
 
     cell = load_workbook(tmp_path / "o.xlsx").active.cell(1, 3)
     assert cell.data_type == "s" and cell.value.startswith("=HYPERLINK")
+
+
+# 11. Oversized cells and workbooks ----------------------------------------------------------------
+
+
+def test_oversized_cell_is_kept_whole_and_flagged(tmp_path):
+    from safetylens._classify import MAX_FEATURE_CHARS
+
+    huge = "EPR down so allergies could not be checked. " * (MAX_FEATURE_CHARS // 20)
+    source = tmp_path / "big.csv"
+    pd.DataFrame({"description": [huge, REPORTS[1]]}).to_csv(source, index=False)
+    result = classify(source, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    out = read_out(tmp_path / "o.csv")
+    assert out["description"][0] == huge
+    assert out["needs_review"][0] == "true"
+    assert "it_system" in out["labels"][0]
+
+
+def test_label_texts_uses_only_the_first_characters(shipped_model, monkeypatch):
+    import safetylens._classify as classify_module
+
+    seen = []
+    real = shipped_model.predict_proba_readable
+    monkeypatch.setattr(
+        shipped_model,
+        "predict_proba_readable",
+        lambda texts: seen.extend(len(t) for t in texts) or real(texts),
+    )
+    monkeypatch.setattr(classify_module, "MAX_FEATURE_CHARS", 50)
+    out = classify_module.label_texts(["x" * 49 + " EPR down", "EPR down"], shipped_model)
+    assert seen == [50, 8]
+    assert out["needs_review"].tolist()[0]
+
+
+def test_workbook_expanding_past_the_limit_is_refused(tmp_path, monkeypatch):
+    import safetylens._readers as readers
+
+    book = _workbook(tmp_path / "bomb.xlsx", {"s": [["description"]] + [["x" * 30_000]] * 20})
+    assert book.stat().st_size < 20_000
+    monkeypatch.setattr(readers, "XLSX_MAX_UNCOMPRESSED", 100_000)
+    line = one_error_line(classify(book, "-o", tmp_path / "o.csv"))
+    assert "expands to" in line and "export it as CSV" in line
+
+
+# 12. Bad input is exit 2 with a reason, not "unexpected" ---------------------------------------
+
+
+def test_binary_parquet_column_is_read_as_text(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table(
+        {
+            "description": pa.array([b"Caf\xe9 fall on ward", b"EPR down"], type=pa.binary()),
+            "ref": ["1", "2"],
+        }
+    )
+    pq.write_table(table, tmp_path / "b.parquet")
+    result = classify(tmp_path / "b.parquet", "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert read_out(tmp_path / "o.csv")["description"].tolist() == ["Café fall on ward", "EPR down"]
+
+
+def test_json_with_a_huge_integer_keeps_it(tmp_path):
+    digits = "7" * 5000
+    source = tmp_path / "i.jsonl"
+    source.write_text(f'{{"ref": {digits}, "description": "Pt fell"}}\n')
+    result = classify(source, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert read_out(tmp_path / "o.csv")["ref"][0] == digits
+
+
+def test_json_nested_too_deeply_is_exit_2(tmp_path):
+    source = tmp_path / "d.jsonl"
+    source.write_text('{"description": "Pt fell", "x": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    line = one_error_line(classify(source, "-o", tmp_path / "o.csv"))
+    assert "line 1 is nested too deeply" in line
+
+
+def test_card_threshold_not_a_number_is_exit_2(tmp_path):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(ROOT / "models" / "fast", folder)
+    card = json.loads((folder / "model_card.json").read_text())
+    card["thresholds"][next(iter(card["thresholds"]))] = "abc"
+    (folder / "model_card.json").write_text(json.dumps(card))
+    result = run("classify", _small_csv(tmp_path), "--model", folder, "--trust-model")
+    assert "not a number" in one_error_line(result)
+
+
+# 13. Smaller -------------------------------------------------------------------------------------
+
+
+def test_model_info_strips_terminal_escapes(tmp_path):
+    import shutil
+
+    folder = tmp_path / "m"
+    shutil.copytree(ROOT / "models" / "fast", folder)
+    card = json.loads((folder / "model_card.json").read_text())
+    card["name"] = "\x1b[31mred\x1b[0m\x1b]0;title\x07"
+    (folder / "model_card.json").write_text(json.dumps(card))
+    result = run("model", "info", folder)
+    assert result.exit_code == 0, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_usage_error_is_one_line_and_help_is_unchanged():
+    result = run("classify", "--nope")
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "No such option: --nope" in result.stderr
+    assert "Usage:" in run("classify", "--help").stdout
+
+
+def test_formula_cells_without_a_saved_value_are_counted(tmp_path):
+    book = _workbook(
+        tmp_path / "f.xlsx",
+        {
+            "s": [
+                ["ref", "description", "total"],
+                ["1", REPORTS[0], "=1+1"],
+                ["2", REPORTS[1], "=2+2"],
+            ]
+        },
+    )
+    result = classify(book, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    warning = [line for line in result.stderr.splitlines() if "safetylens: warning:" in line]
+    assert len(warning) == 1 and "2 formula cell(s) have no saved value" in warning[0]
+    assert read_out(tmp_path / "o.csv")["total"].tolist() == ["", ""]
+
+
+def test_a_sheet_of_exactly_excel_rows_is_warned_about(tmp_path, monkeypatch):
+    import safetylens._readers as readers
+
+    book = _workbook(tmp_path / "full.xlsx", {"s": _incident_rows()})
+    monkeypatch.setattr(readers, "EXCEL_SHEET_ROWS", 6)
+    result = classify(book, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 0, result.stderr
+    assert "probably cut short" in result.stderr
+
+
+def test_excel_date_serials_in_its(tmp_path):
+    months = pd.period_range("2019-01", "2022-12", freq="M")
+    rows = [["date", "site"]]
+    for month in months:
+        serial = (month.to_timestamp() - pd.Timestamp("1899-12-30")).days
+        rows += [[serial, "A"]] * (15 + month.month % 4)
+    book = _workbook(tmp_path / "s.xlsx", {"s": rows})
+    result = run("its", book, "--rollout", "01/01/2021", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["analyses"][0]["n_pre"] == 24

@@ -77,8 +77,8 @@ _DATA_SHAPES = re.compile(
     r"|\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b",  # postcodes
     re.IGNORECASE,
 )
-HEADER_MAX_CHARS = 60
-HEADER_MAX_WORDS = 8
+HEADER_MAX_CHARS = 120  # LFPSE headers are whole questions: allow them
+HEADER_MAX_WORDS = 20
 
 
 def header_looks_like_data(names) -> bool:

@@ -632,3 +632,17 @@ def test_excel_date_serials_in_its(tmp_path):
     result = run("its", book, "--rollout", "01/01/2021", "--json")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["analyses"][0]["n_pre"] == 24
+
+
+def test_long_question_headers_are_headers():
+    from safetylens._readers import header_looks_like_data
+
+    assert not header_looks_like_data(
+        [
+            "What was the impact of this incident on the patient's physical health?",
+            "F001 - Describe what happened",
+            "Date of incident (dd/mm/yyyy)",
+            "PD09 - Patient age at incident (years)",
+        ]
+    )
+    assert header_looks_like_data(["1", "Pt fell", "943 476 5919"])

@@ -341,7 +341,8 @@ _TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Nurse|Sister)"
 _NOT_NAMES = frozenset(
     "in on at and or the a an to of for from with was is who had has said says called came "
     "practitioner associate specialist consultant registrar manager lead in-charge charge "
-    "team ward unit station bank agency student".split()
+    "team ward unit station bank agency student i it we he she they this that then when but "
+    "not also please re".split()
 )
 _NAME_WORD = (
     r"(?:[A-Z](?:(?:['\u2019][A-Z])?[a-z\u00e0-\u00ff]+(?:[A-Z][a-z\u00e0-\u00ff]+)?"

@@ -553,6 +553,7 @@ def test_identifiers_missed_before(text, expected):
         "LAB9434765919 not received",
         "Sister in charge informed; Nurse Practitioner reviewed",
         "the nurse said the dr was busy",
+        "as the Nurse I spoke to said",
         "Priya called the ward",  # a free-standing name is not caught (documented)
     ],
 )

@@ -106,8 +106,8 @@ def _refuse_data_header(path: Path, names) -> None:
     if header_looks_like_data(names):
         raise InputFormatError(
             f"{path.name}: the first row looks like report text, not a header (long text, a "
-            "date or an identifier); if the file has no header row pass --no-header, otherwise "
-            "fix the header row"
+            "date or an identifier); if the file has no header row pass --no-header (classify, "
+            "its) or add one, otherwise fix the header row"
         )
 
 

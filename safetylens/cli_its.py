@@ -198,6 +198,13 @@ def its(
         str | None,
         typer.Option("--sheet", help="Excel sheet name or 0-based index (default: first visible)."),
     ] = None,
+    no_header: Annotated[
+        bool,
+        typer.Option(
+            "--no-header",
+            help="The file has no header row: columns are named column_1, column_2, ...",
+        ),
+    ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help='Print one JSON document {"analyses": [...]} to stdout.')
     ] = False,
@@ -234,7 +241,9 @@ def its(
         inputs = [p for p in (input, denominator, rollout_file) if p is not None]
         if output_dir is not None:
             _refuse_overwriting_inputs(inputs, output_dir)
-        frame = read_table(input, sheet=int(sheet) if sheet and sheet.isdigit() else sheet)
+        frame = read_table(
+            input, sheet=int(sheet) if sheet and sheet.isdigit() else sheet, header=not no_header
+        )
         if group_col is not None and group_col in frame.columns:
             _refuse_text_groups(frame, group_col, input.name)
         if count_col is None and value_col is None:

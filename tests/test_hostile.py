@@ -646,3 +646,23 @@ def test_long_question_headers_are_headers():
         ]
     )
     assert header_looks_like_data(["1", "Pt fell", "943 476 5919"])
+
+
+def test_its_no_header(tmp_path):
+    source, _ = _events(tmp_path)
+    lines = source.read_text().splitlines()[1:]
+    (tmp_path / "nohead.csv").write_text("\n".join(lines) + "\n")
+    result = run("its", tmp_path / "nohead.csv", "--rollout", "01/01/2021", "--json")
+    assert "--no-header" in one_error_line(result)
+    result = run(
+        "its",
+        tmp_path / "nohead.csv",
+        "--rollout",
+        "01/01/2021",
+        "--json",
+        "--no-header",
+        "--date-col",
+        "column_1",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert MARK not in result.stderr

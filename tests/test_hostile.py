@@ -204,7 +204,9 @@ def test_termination_signals_leave_no_partial_file(tmp_path, signame, suffix):
     import signal
 
     source = tmp_path / "in.csv"
-    pd.DataFrame({"description": REPORTS * 6000}).to_csv(source, index=False)
+    pd.DataFrame({"description": [f"{t} {i}" for i, t in enumerate(REPORTS * 6000)]}).to_csv(
+        source, index=False
+    )
     out = tmp_path / f"out.{suffix}"
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(

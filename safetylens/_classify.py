@@ -43,6 +43,11 @@ NULL_TEXTS = (
 )
 """Placeholders that exports put in an empty description: counted as "no text"."""
 
+MAX_FEATURE_CHARS = 100_000
+"""Characters of one report used for the labels: a longer cell (a pasted log, a whole case
+note) is kept whole in the output, labelled from its first 100,000 characters and flagged
+``needs_review``. This bounds the time and memory one cell can take, for both models."""
+
 SMALL_INPUT_ROWS = {"fast": 20_000, "accurate": 2_000}
 """Below about this many reports, one process is faster than several (workers take seconds to
 start and load the model)."""
@@ -120,7 +125,7 @@ def find_text_column(
     if sum(looks_like_text(c) for c in columns):
         raise DataValidationError(
             f"{source}: the first row looks like report text, not a header; add a header row "
-            "naming the columns"
+            "naming the columns, or pass --no-header if the file has none"
         )
     raise DataValidationError(
         f"{source}: cannot tell which column holds the report text; pass --text-col. "
@@ -205,7 +210,8 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     texts : sequence of str
         Missing or blank values, and text with no words the model can read (only symbols,
         emoji, another script, or placeholders such as "n/a"), get no labels, blank
-        probabilities and ``needs_review`` true.
+        probabilities and ``needs_review`` true. Only the first :data:`MAX_FEATURE_CHARS`
+        characters of a text are used; a longer one is flagged ``needs_review``.
     model : IncidentClassifier or EncoderClassifier
     explain : bool, default=False
         Add an ``evidence`` column.
@@ -225,6 +231,10 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     if isinstance(texts, str):
         raise DataValidationError("expected a list of report texts, got a single string")
     texts = list(texts)
+    long_cells = np.array(
+        [isinstance(t, str) and len(t) > MAX_FEATURE_CHARS for t in texts], dtype=bool
+    )
+    texts = [t[:MAX_FEATURE_CHARS] if isinstance(t, str) else t for t in texts]
     n = len(texts)
     cleaned = [t if _usable(t) and not _placeholder(t) else "" for t in texts]
     proba = np.asarray(model.predict_proba_readable(cleaned), dtype=float).reshape(n, len(LABELS))
@@ -235,6 +245,7 @@ def label_texts(texts, model, *, explain: bool = False, redact: bool = False, pr
     if len(index):
         decisions[index] = model.decide(proba[index])
         review[index] = model.needs_review(proba[index])
+    review = review | long_cells  # labelled from the first MAX_FEATURE_CHARS characters only
     names = np.array(LABELS, dtype=object)
     out = {
         "labels": [LABEL_SEPARATOR.join(names[row.astype(bool)]) for row in decisions],
@@ -404,6 +415,7 @@ def classify_file(
     prefix="",
     sheet=None,
     scheduler=None,
+    header=True,
     on_start=None,
     on_progress=None,
     on_note=None,
@@ -440,6 +452,10 @@ def classify_file(
         Address of a running Dask scheduler (``tcp://host:8786``): the chunks are labelled on
         that cluster's workers (the model is sent to them; they need safetylens installed, not
         the input file), and written here in order. Needs the ``dask`` extra.
+    header : bool, default=True
+        False for a CSV or Excel file without a header row: columns are named ``column_1``,
+        ``column_2``, ... and, without ``text_col``, the text column is the one with the
+        longest text in the first chunk.
     on_start : callable, optional
         Called once with ``(table, text_column)`` before the first chunk.
     on_progress : callable, optional
@@ -465,14 +481,23 @@ def classify_file(
         raise DataValidationError(f"--n-jobs must be a positive number or -1; got {n_jobs}")
     model_dir = resolve_model_dir(model)
     loaded = load_model(model_dir, trust=trust_model)
-    table = iter_table(input_path, chunk_size=chunk_size, sheet=sheet)
+    table = iter_table(input_path, chunk_size=chunk_size, sheet=sheet, header=header)
     source = Path(input_path).name
+    first, chunks = _peek(table)
+    if not header and text_col is None and first is not None:
+        text_col = _longest_text_column(first)
     column_index = table.columns.index(find_text_column(table.columns, text_col, source=source))
     id_index = None
     if id_col is not None:
         id_index = table.columns.index(find_text_column(table.columns, id_col, source=source))
     _refuse_added_columns(table.columns, source, prefix)
-    header = list(table.columns) + added_columns(prefix, explain)
+    names = list(table.columns)
+    if redact:
+        from safetylens._redact import redact as redact_text
+
+        # A header cell can hold report text too (a headerless export read with a header).
+        names = [n if i == id_index else redact_text(n) for i, n in enumerate(names)]
+    header = names + added_columns(prefix, explain)
     if on_start is not None:
         on_start(table, table.columns[column_index])
 
@@ -483,7 +508,6 @@ def classify_file(
         return None if id_index is None else chunk.columns[id_index]
 
     options = (explain, redact, out_fmt, neutralise, prefix)
-    first, chunks = _peek(table)
     workers = (os.cpu_count() or 1) if n_jobs == -1 else n_jobs
     if workers > 1 and first is not None:
         estimate = _estimated_rows(table, first)
@@ -572,6 +596,12 @@ def _on_dask(address, model, chunks, column_of, id_of, options, on_note):
             yield pending.popleft().result()
     finally:
         client.close()
+
+
+def _longest_text_column(chunk) -> str:
+    """The column whose cells are longest on average (the report text of a headerless file)."""
+    lengths = {column: chunk[column].astype(str).str.len().mean() for column in chunk.columns}
+    return max(lengths, key=lambda c: lengths[c])
 
 
 def _backend(model) -> str:

@@ -120,13 +120,54 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> typer.Exit:
     return typer.Exit(code)
 
 
+class Terminated(BaseException):
+    """Raised in the main thread by SIGTERM or SIGHUP, so partial output is cleaned up as on
+    Ctrl-C (a BaseException, so no ``except Exception`` swallows it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def _termination_raises() -> Iterator[None]:
+    """While the block runs, SIGTERM and SIGHUP (``timeout``, systemd, batch schedulers, a
+    dropped SSH session) raise :class:`Terminated` instead of killing the process outright."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum, frame):
+        raise Terminated(signum)
+
+    previous = {}
+    for name in ("SIGTERM", "SIGHUP"):
+        signum = getattr(signal, name, None)
+        if signum is None:
+            continue
+        try:
+            previous[signum] = signal.signal(signum, _raise)
+        except (ValueError, OSError):
+            pass
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            with contextlib.suppress(ValueError, OSError, TypeError):
+                signal.signal(signum, handler)
+
+
 @contextlib.contextmanager
 def guard(verbose: bool = False) -> Iterator[None]:
     """Run a command body, mapping errors to one stderr line and an exit code.
 
     ``SafetylensError`` (a user's bad input) exits 2 with its own message. ``KeyboardInterrupt``
-    exits 130. Anything else exits 1 with the exception type only: its message could quote a
-    report, so it is never printed, even with ``verbose`` (which adds the location in our code).
+    exits 130, SIGTERM and SIGHUP 128 + the signal number, after the same clean-up. Anything
+    else exits 1 with the exception type only: its message could quote a report, so it is never
+    printed, even with ``verbose`` (which adds the location in our code).
     """
     import warnings
 
@@ -140,9 +181,16 @@ def guard(verbose: bool = False) -> Iterator[None]:
     previous = warnings.showwarning
     warnings.showwarning = _show_warning
     try:
-        yield
+        with _termination_raises():
+            yield
     except typer.Exit:
         raise
+    except Terminated as exc:
+        import signal
+
+        name = signal.Signals(exc.signum).name
+        message = f"stopped by {name}; no partial output was left behind"
+        raise fail(message, 128 + exc.signum) from None
     except SafetylensError as exc:
         raise fail(str(exc), EXIT_BAD_INPUT) from None
     except BrokenPipeError:

@@ -58,6 +58,10 @@ _MONTHS = {
 _EXPECTED = "write dates day first (03/04/2021, 3 Apr 2021) or as ISO (2021-04-03)"
 
 
+_EXCEL_SERIAL = re.compile(r"[1-9][0-9]{4}(?:\.0+)?")
+_SERIALS = (18_264, 73_050)  # 01/01/1950 to 31/12/2099 as Excel date serials
+
+
 def _year(text: str) -> int:
     year = int(text)
     if len(text) == 2:
@@ -98,6 +102,8 @@ def parse_date(value: object) -> dt.date:
     datetime.date(2021, 4, 3)
     >>> parse_date("2021Q2")
     datetime.date(2021, 4, 1)
+    >>> parse_date("43831")  # an Excel date serial
+    datetime.date(2020, 1, 1)
     """
     if isinstance(value, dt.datetime):  # also pandas.Timestamp
         if value != value:  # NaT
@@ -107,9 +113,19 @@ def parse_date(value: object) -> dt.date:
         return value
     if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
         return dt.date(value, 1, 1)
+    if (
+        isinstance(value, int)
+        and not isinstance(value, bool)
+        and _SERIALS[0] <= value <= _SERIALS[1]
+    ):
+        value = str(value)
     if not isinstance(value, str):
         raise ValueError("not a date")
     text = value.strip()
+    if _EXCEL_SERIAL.fullmatch(text) and _SERIALS[0] <= float(text) <= _SERIALS[1]:
+        # An Excel date serial (days since 30/12/1899) in a cell not formatted as a date; only
+        # serials of the years 1950 to 2099 are taken as dates (12345 stays unreadable).
+        return dt.date(1899, 12, 30) + dt.timedelta(days=int(float(text)))
     try:
         if m := _ISO.fullmatch(text):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))

@@ -22,10 +22,14 @@ What is and is not replaced
   ``(020) 7946 0000``, ``07700 900123``) or international (``+44 7700 900123``,
   ``+44 (0)20 7946 0000``). An extension ("ext 1234") stays. Times (``0300``), doses
   (``500mg``) and ward or bed numbers are too short to match.
-- **E-mail addresses** (``[EMAIL]``).
+- **E-mail addresses** (``[EMAIL]``), with letters of any script (``josé@nhs.net``).
+- **Names after a title** (``[NAME]``): up to three capitalised words after Mr, Mrs, Ms, Miss,
+  Mx, Dr, Prof, Nurse or Sister ("Dr Priya Shah", "Mrs O'Brien", "Sister J. Smith"); the title
+  stays. Role words ("Sister in charge", "Nurse Practitioner") are not names. A name standing
+  on its own ("Priya called the ward") is **not** caught.
 
 Redaction is idempotent: ``redact(redact(text)) == redact(text)``. Placeholders contain no
-digits and no ``@``, so nothing in them can match again.
+digits, no ``@`` and no capital letter after the bracket, so nothing in them can match again.
 """
 
 from __future__ import annotations
@@ -40,7 +44,7 @@ POSTCODE = "[POSTCODE]"
 PHONE = "[PHONE]"
 EMAIL = "[EMAIL]"
 
-PLACEHOLDERS: tuple[str, ...] = (NHS_NUMBER, DOB, POSTCODE, PHONE, EMAIL)
+PLACEHOLDERS: tuple[str, ...] = (NHS_NUMBER, DOB, POSTCODE, PHONE, EMAIL, "[NAME]")
 """The placeholder strings :func:`redact` writes, one per kind of identifier."""
 
 # --------------------------------------------------------------------------------------------
@@ -49,9 +53,13 @@ PLACEHOLDERS: tuple[str, ...] = (NHS_NUMBER, DOB, POSTCODE, PHONE, EMAIL)
 
 _NHS_WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
-# Between the digit groups of a number people type spaces (one to three), a hyphen or a dash
-# (with optional spaces around it).
-_GROUP_SEP = r"(?:[ \t\u00a0]*[-\u2010-\u2013][ \t\u00a0]*|[ \t\u00a0]{1,3})"
+# Between the digit groups of a number people type spaces (one to three), a hyphen, a dash or
+# an em dash, or a dot (with optional spaces around it), and a cell may wrap a number over a
+# line break.
+_GROUP_SEP = (
+    r"(?:[ \t\u00a0]*[-.\u2010-\u2015\u2212][ \t\u00a0]*|[ \t\u00a0]{1,3}"
+    r"|[ \t\u00a0]*\r?\n[ \t\u00a0]*)"
+)
 
 # A maximal run of digit groups: the unit inside which an NHS number is looked for. The run is
 # not glued to letters or digits on either side, so "LAB9434765919" and "94347659190" are not
@@ -99,7 +107,7 @@ def nhs_number_is_valid(digits: str) -> bool:
             f"nhs_number_is_valid expects a string of ten digits. Got {type(digits).__name__} "
             "instead."
         )
-    compact = digits.replace(" ", "").replace("-", "")
+    compact = re.sub(r"[\s\-.\u2010-\u2015\u2212]", "", digits)
     if len(compact) != 10 or not all("0" <= ch <= "9" for ch in compact):
         return False
     total = sum(int(ch) * weight for ch, weight in zip(compact[:9], _NHS_WEIGHTS, strict=True))
@@ -172,7 +180,22 @@ def _redact_nhs_numbers(text: str) -> str:
         pieces.append(run[last:])
         return "".join(pieces)
 
-    return _DIGIT_RUN.sub(replace, text)
+    return _GLUED_NHS.sub(_replace_glued, _DIGIT_RUN.sub(replace, text))
+
+
+# "NHSno9434765919": ten digits glued to an NHS-number cue. Other letters glued to digits
+# ("LAB9434765919") are an accession or order number, and are left alone.
+_GLUED_NHS = re.compile(
+    r"(?<![A-Za-z])(?P<cue>nhs[ _]?(?:no|num|number|#)?|no|num|number)[.:#]?"
+    r"(?P<digits>[0-9]{10})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def _replace_glued(match: re.Match[str]) -> str:
+    if nhs_number_is_valid(match.group("digits")):
+        return match.group(0)[: match.start("digits") - match.start()] + NHS_NUMBER
+    return match.group(0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -184,13 +207,14 @@ _MONTH = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 )
 _ORDINAL = r"(?:st|nd|rd|th)?"
-_YEAR = r"(?:[0-9]{4}|[0-9]{2})(?![0-9])"
+_YEAR = r"(?:[0-9]{4}|['\u2019]?[0-9]{2})(?![0-9])"
 _DATE = (
     r"(?:"
     r"[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}(?![0-9])"  # ISO 1954-03-12
     rf"|[0-9]{{1,2}}[-/.][0-9]{{1,2}}[-/.]{_YEAR}"  # 12/03/1954, 12.03.54, 12-3-1954
     rf"|[0-9]{{1,2}} [0-9]{{1,2}} {_YEAR}"  # 12 03 1954
-    rf"|[0-9]{{1,2}}{_ORDINAL}(?:[ \t]+of)?[ \t\-/.]*{_MONTH}[ \t\-/.,]*{_YEAR}"  # 3rd March 1950
+    r"|[0-3][0-9][01][0-9](?:19|20)[0-9]{2}(?![0-9])"  # 12031954
+    rf"|[0-9]{{1,2}}{_ORDINAL}(?:[ \t]+of)?[ \t\-/.]*{_MONTH}[ \t\-/.,]*{_YEAR}"  # 3rd Mar '50
     rf"|{_MONTH}[ \t]+[0-9]{{1,2}}{_ORDINAL},?[ \t]+[0-9]{{4}}(?![0-9])"  # March 3, 1950
     r")"
 )
@@ -239,7 +263,7 @@ _OUTWARD = (
 )
 _INWARD = r"[0-9][ABD-HJLNP-UW-Z]{2}"
 _POSTCODE = re.compile(
-    rf"(?<![0-9A-Za-z])(?P<out>{_OUTWARD})[ \t\u00a0]?(?P<in>{_INWARD})(?![0-9A-Za-z])",
+    rf"(?<![0-9A-Za-z])(?P<out>{_OUTWARD})[ \t\u00a0]{{0,2}}(?P<in>{_INWARD})(?![0-9A-Za-z])",
     re.IGNORECASE | re.ASCII,
 )
 _ORDINAL_SUFFIX = {"1": "st", "2": "nd", "3": "rd"}
@@ -297,8 +321,9 @@ def _redact_phones(text: str) -> str:
 # E-mail addresses
 # --------------------------------------------------------------------------------------------
 
+# Letters in any script in the local part and the domain ("josé@nhs.net", "renée.o@nhs.net").
 _EMAIL = re.compile(
-    r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+",
+    r"(?<![\w.%+'\-])[\w.%+'\-]+@[\w\-]+(?:\.[\w\-]+)+",
 )
 
 
@@ -307,21 +332,69 @@ def _redact_emails(text: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
+# Names after a title
+# --------------------------------------------------------------------------------------------
+
+NAME = "[NAME]"
+_TITLES = r"(?:Mr|Mrs|Ms|Miss|Mx|Dr|Prof|Professor|Nurse|Sister)"
+# Words that follow a title without being a name ("Sister in charge", "Nurse Practitioner").
+_NOT_NAMES = frozenset(
+    "in on at and or the a an to of for from with was is who had has said says called came "
+    "practitioner associate specialist consultant registrar manager lead in-charge charge "
+    "team ward unit station bank agency student i it we he she they this that then when but "
+    "not also please re".split()
+)
+_NAME_WORD = (
+    r"(?:[A-Z](?:(?:['\u2019][A-Z])?[a-z\u00e0-\u00ff]+(?:[A-Z][a-z\u00e0-\u00ff]+)?"
+    r"(?:['\u2019\-][A-Za-z\u00c0-\u00ff]+)*|[A-Z]+|\.)?)"
+)
+_TITLE_NAME = re.compile(
+    rf"(?<![A-Za-z])(?P<title>{_TITLES}\.?)(?P<gap>[ \t\u00a0]+)"
+    rf"(?P<name>{_NAME_WORD}(?:[ \t\u00a0]+{_NAME_WORD}){{0,2}})(?![A-Za-z])"
+)
+
+
+def _redact_names(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        words = match.group("name").split()
+        keep = 0
+        while keep < len(words) and words[keep].lower().strip(".") not in _NOT_NAMES:
+            keep += 1
+        if keep == 0:
+            return match.group(0)
+        rest = match.group("name")
+        # Only the leading name words are replaced; a following non-name word stays.
+        cut = 0
+        for word in words[:keep]:
+            cut = rest.index(word, cut) + len(word)
+        return f"{match.group('title')}{match.group('gap')}{NAME}{rest[cut:]}"
+
+    return _TITLE_NAME.sub(replace, text)
+
+
+# --------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------
 
 # E-mail first (addresses may hold digits), NHS numbers before phone numbers (a spaced NHS
 # number looks like a phone number), dates of birth before anything that reads digits.
-_PASSES = (_redact_emails, _redact_nhs_numbers, _redact_dobs, _redact_postcodes, _redact_phones)
+_PASSES = (
+    _redact_emails,
+    _redact_nhs_numbers,
+    _redact_dobs,
+    _redact_postcodes,
+    _redact_phones,
+    _redact_names,
+)
 
 
 def redact(text: str) -> str:
-    """Replace NHS numbers, dates of birth, postcodes, phone numbers and e-mails in `text`.
+    """Replace NHS numbers, dates of birth, postcodes, phones, e-mails and titled names in `text`.
 
     Each identifier becomes its placeholder from :data:`PLACEHOLDERS`; everything else,
     including spacing and line breaks, is kept. The passes are repeated until nothing changes,
     which makes the function idempotent. Every replacement removes a digit or an ``@``, so this
-    ends after a handful of passes; text with neither is returned at once.
+    ends after a handful of passes; text with neither, and no title, is returned at once.
 
     Parameters
     ----------
@@ -349,7 +422,7 @@ def redact(text: str) -> str:
     """
     if not isinstance(text, str):
         raise TypeError(f"redact expects a string. Got {type(text).__name__} instead.")
-    if not any("0" <= ch <= "9" or ch == "@" for ch in text):
+    if not any("0" <= ch <= "9" or ch == "@" for ch in text) and not _TITLE_NAME.search(text):
         return text
     while True:
         redacted = text

@@ -457,11 +457,13 @@ def _column(reviewed: Reviewed, name: str, option: str):
         or name == reviewed.metadata.get("id_col")
     ):
         return table[name].fillna("").astype(str)
+    from safetylens._names import column_list, shown
+
     available = reviewed.user_columns + reviewed.extra_columns
     raise DataValidationError(
-        f"{reviewed.source}: {option} names no recorded column '{name}'; columns available: "
-        f"{', '.join(repr(c) for c in available) or '(none)'}. Record it at sampling with "
-        "--keep or --strata, or add it to the Review sheet"
+        f"{reviewed.source}: {option} names no recorded column {shown(name)}; columns "
+        f"available: {column_list(available) if available else '(none)'}. Record it at "
+        "sampling with --keep or --strata, or add it to the Review sheet"
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Iterator
@@ -134,6 +135,7 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise DataValidationError(
             f"{target.name}: cannot create the folder for it ({exc.strerror or 'error'})"
         ) from None
+    remove_stale_parts(folder)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -151,6 +153,39 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+_PART_NAME = re.compile(r"^\..+\.[a-z0-9_]{8}\.part$")
+STALE_PART_SECONDS = 24 * 3600
+"""A temporary ``.NAME.XXXXXXXX.part`` file older than this is left over from a killed run."""
+
+
+def remove_stale_parts(folder: str | os.PathLike) -> list[Path]:
+    """Remove our own temporary files (``.NAME.XXXXXXXX.part``) older than a day in ``folder``.
+
+    A run killed by SIGKILL or a power cut cannot clean up after itself; its partial copy,
+    full of report text, is removed by the next run that writes in the same folder. Younger
+    files may belong to a run in progress and are kept; other files are never touched.
+    """
+    import time
+
+    removed = []
+    cutoff = time.time() - STALE_PART_SECONDS
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        if not _PART_NAME.match(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff:
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            continue
+    return removed
 
 
 def _umask() -> int:

@@ -82,6 +82,12 @@ def classify(
         "'labels' column (e.g. --prefix sl_ gives sl_labels).",
     ),
     sheet: str | None = SHEET,
+    no_header: bool = typer.Option(
+        False,
+        "--no-header",
+        help="The file has no header row: the first row is a report, columns are named "
+        "column_1, column_2, ... and the text column is the one with the longest text.",
+    ),
     chunk_size: int = typer.Option(5000, "--chunk-size", min=1, help="Rows per chunk."),
     explain: bool = typer.Option(
         False,
@@ -165,6 +171,7 @@ def classify(
                 prefix=prefix,
                 sheet=_sheet(sheet),
                 scheduler=scheduler,
+                header=not no_header,
                 on_start=on_start,
                 on_progress=on_progress,
                 on_note=on_note,

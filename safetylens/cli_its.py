@@ -139,7 +139,14 @@ GroupCol = Annotated[
         help="One analysis per value of this column (sites, wards, ...).",
     ),
 ]
-Sheet = Annotated[str | None, typer.Option("--sheet", metavar="NAME", help="Excel sheet name.")]
+Sheet = Annotated[
+    str | None,
+    typer.Option(
+        "--sheet",
+        metavar="NAME|INDEX",
+        help="Excel sheet name or 0-based index (default: the first visible sheet).",
+    ),
+]
 ModelOption = Annotated[
     Model | None,
     typer.Option(
@@ -225,12 +232,13 @@ def _series_options(values: dict, input: Path, denominator: Path | None, sheet) 
     options["source"] = input.name
     options["denominator_source"] = "denominator file" if denominator is None else denominator.name
     first, last = values.get("from_date"), values.get("to_date")
-    if (first is None) != (last is None):
-        from safetylens.exceptions import DataValidationError
-
-        raise DataValidationError("give both --from and --to (the export window)")
-    if first is not None:
-        options["window"] = (_rollout_date(first), _rollout_date(last))
+    if first is not None or last is not None:
+        # Both: the export window (its edges say which periods are whole). One: only a bound
+        # that leaves out rows beyond it (a stray typo date, say).
+        options["window"] = (
+            None if first is None else _rollout_date(first),
+            None if last is None else _rollout_date(last),
+        )
     return options
 
 
@@ -311,6 +319,13 @@ def its(
     ] = False,
     alpha: Alpha = 0.05,
     sheet: Sheet = None,
+    no_header: Annotated[
+        bool,
+        typer.Option(
+            "--no-header",
+            help="The file has no header row: columns are named column_1, column_2, ...",
+        ),
+    ] = False,
     json_output: Annotated[
         bool, typer.Option("--json", help='Print one JSON document {"analyses": [...]} to stdout.')
     ] = False,
@@ -379,7 +394,17 @@ def its(
 
         settings = _model_settings(values)
         options = _series_options(values, input, denominator, sheet)
-        frame = read_table(input, sheet=sheet)
+        inputs = [p for p in (input, denominator, rollout_file) if p is not None]
+        if output_dir is not None:
+            _refuse_overwriting_inputs(inputs, output_dir)
+        frame = read_table(
+            input, sheet=int(sheet) if sheet and sheet.isdigit() else sheet, header=not no_header
+        )
+        if group_col is not None and group_col in frame.columns:
+            _refuse_text_groups(frame, group_col, input.name)
+        if count_col is None and value_col is None and from_date is None and to_date is None:
+            # With --from or --to the bounds leave stray dates out.
+            _refuse_isolated_dates(frame, date_col, period.value, group_col, input.name)
         rollouts = None
         if rollout_file is not None:
             rollouts = read_rollouts(
@@ -592,3 +617,84 @@ def power(
                 f"{out['alpha']:g}, {out['sims']} simulations); minimum detectable effect at "
                 f"80% power {mde}; rejection rate at no change {out['type_one_error']:.1%}"
             )
+
+
+_OUTPUT_NAMES = ("its_results.csv", "its_results.json", "report.html")
+
+
+def _refuse_overwriting_inputs(inputs, output_dir: Path) -> None:
+    """Refuse an --output-dir where an output would replace one of the input files."""
+    from safetylens._writers import check_not_same_file
+
+    for path in inputs:
+        for name in _OUTPUT_NAMES:
+            check_not_same_file(path, output_dir / name)
+
+
+def _refuse_text_groups(frame, group_col: str, source: str) -> None:
+    """Refuse a --group-col whose values look like report text: every message and table names
+    the groups, so they must be names of sites or wards, not reports."""
+    from safetylens._names import looks_like_text, shown
+    from safetylens.exceptions import DataValidationError
+
+    values = frame[group_col].astype(str).unique()
+    texty = sum(looks_like_text(v) for v in values)
+    if texty:
+        raise DataValidationError(
+            f"{source}: --group-col {shown(group_col)} has {texty} value(s) that look like report "
+            "text or identifiers, not group names; choose a column of sites, wards or teams"
+        )
+
+
+def _event_periods(frame, date_col: str, period: str, source: str):
+    from safetylens.its.series import to_periods
+
+    return to_periods(frame, date_col, period, source)
+
+
+ISOLATED_GAP = {"month": 12, "week": 26, "quarter": 4, "year": 3}
+"""Empty periods that set a stray date apart from the rest of the series."""
+ISOLATED_SHARE = 0.01
+"""At most this share of the rows (and at most 10 rows) counts as stray."""
+
+
+def _refuse_isolated_dates(frame, date_col, period, group_col, source) -> None:
+    """Refuse a few dates far outside the bulk of the data (a typo year adds years of empty
+    periods and changes the result), naming their rows."""
+    import numpy as np
+
+    from safetylens._names import shown
+    from safetylens.exceptions import DataValidationError
+
+    if not len(frame):
+        return
+    periods = _event_periods(frame, date_col, period, source)
+    ordinals = np.asarray(periods.asi8)
+    groups = (
+        [np.arange(len(frame))]
+        if group_col is None or group_col not in frame.columns
+        else [np.flatnonzero(frame[group_col].to_numpy() == g) for g in frame[group_col].unique()]
+    )
+    gap = ISOLATED_GAP.get(period, 12)
+    stray: set[int] = set()
+    for rows in groups:
+        values = ordinals[rows]
+        order = np.argsort(values, kind="stable")
+        sorted_values = values[order]
+        limit = max(1, min(10, int(len(rows) * ISOLATED_SHARE)))
+        jumps = np.diff(sorted_values) - 1  # empty periods between consecutive dates
+        for k in np.flatnonzero(jumps >= gap):
+            low, high = k + 1, len(rows) - (k + 1)
+            if low <= limit and low < high:
+                stray.update(int(rows[i]) for i in order[:low])
+            if high <= limit and high < low:
+                stray.update(int(rows[i]) for i in order[k + 1 :])
+    if stray:
+        listed = sorted(stray)
+        named = ", ".join(str(r + 1) for r in listed[:10])
+        more = f" and {len(listed) - 10} more" if len(listed) > 10 else ""
+        raise DataValidationError(
+            f"{source}: {len(listed)} date(s) in column {shown(date_col)} lie far outside the "
+            f"rest, with {gap} or more empty {period}s between (data row(s) {named}{more}); fix "
+            "them, or leave them out with --from/--to"
+        )

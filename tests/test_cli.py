@@ -474,7 +474,15 @@ def test_small_inputs_use_one_process_and_say_so(tmp_path):
     source = tmp_path / "in.csv"
     pd.DataFrame({"description": ["EPR down", "pt fell"] * 5}).to_csv(source, index=False)
     result = run(
-        "classify", source, "-o", tmp_path / "o.csv", "--model", "fast", "--n-jobs", "2", "-v",
+        "classify",
+        source,
+        "-o",
+        tmp_path / "o.csv",
+        "--model",
+        "fast",
+        "--n-jobs",
+        "2",
+        "-v",
         catch=False,
     )
     assert result.exit_code == 0
@@ -497,13 +505,18 @@ def test_dash_writes_to_stdout_and_sheet_picks_a_sheet(tmp_path):
     data.append(["2", "wrong wristband"])
     book.save(tmp_path / "in.xlsx")
     result = run(
-        "classify", tmp_path / "in.xlsx", "--sheet", "incidents", "--model", "fast", "-o", "-",
+        "classify",
+        tmp_path / "in.xlsx",
+        "--sheet",
+        "incidents",
+        "--model",
+        "fast",
+        "-o",
+        "-",
         catch=False,
     )
     out = pd.read_csv(pd.io.common.StringIO(result.stdout), dtype=str, keep_default_na=False)
     assert out["ref"].tolist() == ["1", "2"]
     assert out["labels"][0] == "it_system" and "patient_identification" in out["labels"][1]
-    by_index = run(
-        "classify", tmp_path / "in.xlsx", "--sheet", "1", "--model", "fast", catch=False
-    )
+    by_index = run("classify", tmp_path / "in.xlsx", "--sheet", "1", "--model", "fast", catch=False)
     assert by_index.stdout == result.stdout

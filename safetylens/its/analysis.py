@@ -320,7 +320,7 @@ def tidy_results(results) -> pd.DataFrame:
                 "model": result.model,
                 "period": result.period,
                 "rollout": result.rollout.isoformat(),
-                "term": term,
+                "term": neutralise_formula(str(term)),  # a covariate's column name
                 **r.to_dict(),
                 "rate_ratio": None,
                 "rr_ci_low": None,

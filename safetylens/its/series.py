@@ -217,8 +217,12 @@ def require_columns(frame: pd.DataFrame, columns, source: str) -> None:
     """Raise a one-line error for the first of ``columns`` missing from ``frame``."""
     for column in columns:
         if column is not None and column not in frame.columns:
-            shown = ", ".join(repr(str(c)) for c in list(frame.columns)[:20])
-            raise DataValidationError(f"{source}: no column named '{column}'; columns are: {shown}")
+            from safetylens._names import column_list, shown
+
+            listed = column_list(list(frame.columns), limit=20)
+            raise DataValidationError(
+                f"{source}: no column named {shown(column)}; columns are: {listed}"
+            )
 
 
 def to_periods(frame: pd.DataFrame, date_col: str, period: str, source: str) -> pd.PeriodIndex:
@@ -402,7 +406,15 @@ def count_events(
         inside = _in_window(dates, window)
         if not inside.any():
             raise DataValidationError(f"{source}: no incident falls inside --from/--to")
+        if not inside.all():
+            warnings.warn(
+                f"{source}: left out {int((~inside).sum())} row(s) dated outside --from/--to",
+                DataWarning,
+                stacklevel=2,
+            )
         frame, dates = frame[inside], dates[inside]
+        if None in window:
+            window = None  # a one-sided bound only leaves rows out; the data give the edges
     if share and not (labels or information_linked):
         raise DataValidationError(
             "--share models the share of the incidents chosen with --label or "
@@ -439,9 +451,14 @@ def _per_period(periods, full, period: str) -> np.ndarray:
 
 
 def _in_window(dates, window) -> np.ndarray:
-    first, last = (pd.Timestamp(d) for d in window)
     days = pd.DatetimeIndex(dates).normalize()
-    return np.asarray((days >= first) & (days <= last))
+    inside = np.ones(len(days), dtype=bool)
+    first, last = window
+    if first is not None:
+        inside &= np.asarray(days >= pd.Timestamp(first))
+    if last is not None:
+        inside &= np.asarray(days <= pd.Timestamp(last))
+    return inside
 
 
 def _window_periods(window, period: str, group) -> tuple[pd.PeriodIndex, list[str]]:

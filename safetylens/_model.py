@@ -52,7 +52,7 @@ def check_training_data(X, y, sample_weight=None):
     >>> Y.tolist(), w.tolist()
     ([[0, 0, 0, 0, 0, 0, 1]], [2.0])
     """
-    texts = _as_texts(X)
+    texts = as_texts(X)
     Y = labels_to_indicator(y)
     if len(texts) != len(Y):
         raise DataValidationError(f"{len(texts)} texts but {len(Y)} label rows")
@@ -64,7 +64,8 @@ def check_training_data(X, y, sample_weight=None):
     return texts, Y, weights
 
 
-def _as_texts(X) -> list:
+def as_texts(X) -> list:
+    """Report texts as a list of str (missing values as ""); a single string is refused."""
     if isinstance(X, str):
         raise DataValidationError("expected a list of report texts, got a single string")
     return ["" if x is None or (isinstance(x, float) and x != x) else str(x) for x in X]
@@ -280,7 +281,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated probability of each label, shape (n, 7), columns in taxonomy order."""
         check_is_fitted(self, "pipeline_")
-        texts = _as_texts(X)
+        texts = as_texts(X)
         if not texts:
             return np.zeros((0, len(LABELS)))
         return self.pipeline_.predict_proba(texts)
@@ -292,7 +293,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         another script) or only a placeholder such as "n/a". Each text is normalised once.
         """
         check_is_fitted(self, "pipeline_")
-        texts = _as_texts(X)
+        texts = as_texts(X)
         normaliser = self.pipeline_.named_steps["normalise"]
         normalised = normaliser.transform(texts) if texts else []
         null = self._null_features()
@@ -343,7 +344,7 @@ class IncidentClassifier(ClassifierMixin, BaseEstimator):
         weights = self._word_weights()
         idf = words.idf_
         out = []
-        for text, row in zip(_as_texts(texts), decisions, strict=True):
+        for text, row in zip(as_texts(texts), decisions, strict=True):
             if not row.any():
                 out.append("")
                 continue

@@ -44,3 +44,13 @@ def small_model(small_corpus):
 
     model = IncidentClassifier(threshold_cv=3, calibration_cv=2, char_ngrams=None)
     return model.fit(small_corpus["text"], small_corpus["labels"])
+
+
+def default_signals():
+    """For ``subprocess.Popen(preexec_fn=...)``: give the child the default handling of SIGINT,
+    SIGTERM and SIGHUP, whatever the test runner inherited (a shell runs background jobs with
+    SIGINT ignored, and a child would inherit that)."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)

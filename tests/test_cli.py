@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT, SAMPLE
+from conftest import ROOT, SAMPLE, default_signals
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -322,6 +322,7 @@ def test_interrupted_classify_leaves_no_output(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         env=_env(),
+        preexec_fn=default_signals,
     )
     # Wait until some chunks have been written to the temporary file, then press Ctrl-C.
     for line in process.stderr:

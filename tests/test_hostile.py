@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import ROOT
+from conftest import ROOT, default_signals
 from typer.testing import CliRunner
 
 from safetylens.cli import app
@@ -226,6 +226,7 @@ def test_termination_signals_leave_no_partial_file(tmp_path, signame, suffix):
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         env=env,
+        preexec_fn=default_signals,
     )
     deadline = time.time() + 60
     while time.time() < deadline and not any(p.suffix == ".part" for p in tmp_path.iterdir()):

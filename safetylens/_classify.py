@@ -149,10 +149,10 @@ def added_columns(prefix: str = "", explain: bool = False) -> list[str]:
     return [prefix + name for name in names]
 
 
-def _refuse_added_columns(columns, source: str, prefix: str = "", explain: bool = False) -> None:
+def _refuse_added_columns(columns, source: str, prefix: str = "") -> None:
     """Refuse an input that already has a column classify adds (it would be overwritten)."""
     present = {str(c) for c in columns}
-    clash = [c for c in added_columns(prefix, True) if c in present]
+    clash = [c for c in added_columns(prefix, explain=True) if c in present]
     if clash:
         raise DataValidationError(
             f"{source} already has column(s) {', '.join(clash)} that classify adds; pass "

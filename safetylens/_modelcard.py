@@ -57,11 +57,6 @@ def resolve_model_dir(model=None) -> Path:
     return Path(model)
 
 
-def default_model_dir() -> Path:
-    """The folder of the default shipped model."""
-    return resolve_model_dir(None)
-
-
 def sha256_file(path: str | os.PathLike) -> str:
     """Hex SHA-256 of a file, read in blocks."""
     digest = hashlib.sha256()

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from safetylens import _review_adapter as deps
-from safetylens._review_adapter import LABELS
+from safetylens import _classify, _modelcard, _readers, _redact, _writers, taxonomy
 from safetylens.exceptions import DataValidationError, ReviewWarning
+from safetylens.taxonomy import LABELS
 
 CLASSIFY_COLUMNS = ("labels", "information_linked", *(f"p_{label}" for label in LABELS))
 MODEL_SHA_COLUMN = "model_sha256"
@@ -125,7 +125,7 @@ def sample_review(
     classified, output = Path(classified), Path(output)
     if output.suffix.lower() != ".xlsx":
         raise DataValidationError(f"{output.name}: the review workbook must be an .xlsx file")
-    deps.check_not_same_file(classified, output)
+    _writers.check_not_same_file(classified, output)
     strategy = str(strategy)
     from safetylens._review_design import ALLOCATIONS, STRATEGIES
 
@@ -139,7 +139,7 @@ def sample_review(
             )
     if blind is None:
         blind = strategy != "uncertain"
-    table = deps.iter_table(classified, chunk_size=_CHUNK)
+    table = _readers.iter_table(classified, chunk_size=_CHUNK)
     columns = list(table.columns)
     missing = [c for c in CLASSIFY_COLUMNS if c not in columns]
     if missing:
@@ -148,7 +148,7 @@ def sample_review(
             f"'{missing[0]}'); classify the export first"
         )
     others = [c for c in columns if c not in (*CLASSIFY_COLUMNS, "needs_review", "evidence")]
-    text_col = deps.find_text_column(others, text_col, source=classified.name)
+    text_col = _classify.find_text_column(others, text_col, source=classified.name)
     recorded = []
     for option, names in (
         ("--id-col", [id_col] if id_col else []),
@@ -175,7 +175,7 @@ def sample_review(
     probabilities = frame[list(CLASSIFY_COLUMNS[2:])].apply(pd.to_numeric, errors="coerce")
     has_text = probabilities.notna().all(axis=1).to_numpy()
 
-    card = deps.read_card(model_dir)
+    card = _modelcard.read_card(model_dir)
     model_sha, sha_source = card["model_sha256"], "model card"
     recorded_sha = _metadata_sha(classified)
     if recorded_sha:
@@ -220,27 +220,27 @@ def sample_review(
             stacklevel=2,
         )
     at = design["row"].to_numpy() - 1
-    model_labels = [deps.parse_labels(v) for v in frame["labels"].to_numpy()[at]]
-    design["model_labels"] = [deps.join_labels(v) for v in model_labels]
+    model_labels = [taxonomy.parse_labels(v) for v in frame["labels"].to_numpy()[at]]
+    design["model_labels"] = [taxonomy.join_labels(v) for v in model_labels]
     for label in LABELS:
         design[f"p_{label}"] = probabilities[f"p_{label}"].to_numpy()[at]
     for name in recorded:
         values = frame[name].to_numpy()[at]
         if redact and name != id_col:
-            values = [deps.redact(str(v)) for v in values]
+            values = [_redact.redact(str(v)) for v in values]
         design[USER_COLUMN + name] = values
     if redact:
-        design["stratum"] = [deps.redact(str(v)) for v in design["stratum"]]
+        design["stratum"] = [_redact.redact(str(v)) for v in design["stratum"]]
 
     # Second pass: the text (and id) of the sampled rows only.
     position = {int(r) - 1: k for k, r in enumerate(design["row"])}
     texts: list = [""] * len(design)
     start = 0
-    for chunk in deps.iter_table(classified, chunk_size=_CHUNK):
+    for chunk in _readers.iter_table(classified, chunk_size=_CHUNK):
         for offset, value in enumerate(chunk[text_col].to_numpy()):
             k = position.get(start + offset)
             if k is not None:
-                texts[k] = deps.redact(value) if redact else value
+                texts[k] = _redact.redact(value) if redact else value
         start += len(chunk)
     review = pd.DataFrame({"row": design["row"], "text": texts})
     design["text_check"] = [text_check(safe_cell(t)) for t in texts]
@@ -289,7 +289,7 @@ def sample_review(
         "recorded_columns": recorded,
         "redacted": bool(redact),
         "source_file": classified.name,
-        "source_sha256": deps.sha256_file(classified),
+        "source_sha256": _modelcard.sha256_file(classified),
         "model_sha256": model_sha,
         "model_sha256_from": sha_source,
         "model_name": card.get("name"),
@@ -297,7 +297,7 @@ def sample_review(
         "labels": list(LABELS),
     }
     guide = _taxonomy_text()
-    with deps.atomic_path(output) as tmp:
+    with _writers.atomic_path(output) as tmp:
         write_workbook(
             tmp, review=review, design=design, metadata=metadata, id_col=id_col, guide=guide
         )

@@ -16,9 +16,9 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from safetylens import _review_adapter as deps
-from safetylens._review_adapter import LABELS
+from safetylens import _dates, _modelcard, taxonomy
 from safetylens.exceptions import DataValidationError, ReviewFormatError, ReviewWarning
+from safetylens.taxonomy import LABELS
 
 ANY = "any_information_linked"
 UNCERTAIN_NOTE = (
@@ -170,7 +170,7 @@ def load_review(path, *, design=None, require_design: bool = True) -> Reviewed:
 def _expected_sha(model_dir, expected_model_sha256):
     if expected_model_sha256:
         return expected_model_sha256, "the given model"
-    card = deps.read_card(model_dir)
+    card = _modelcard.read_card(model_dir)
     what = f"--model {model_dir}" if model_dir is not None else "the shipped model"
     return card["model_sha256"], what
 
@@ -484,7 +484,7 @@ def _groups(reviewed: Reviewed, by, rollout, date_col, *, seed: int, n_boot: int
         dates = []
         for k, value in enumerate(raw, start=1):
             try:
-                dates.append(deps.parse_date(value))
+                dates.append(_dates.parse_date(value))
             except ValueError:
                 raise DataValidationError(
                     f"{reviewed.source}: column '{date_col}', sampled report {k} (row "
@@ -538,7 +538,7 @@ def _groups(reviewed: Reviewed, by, rollout, date_col, *, seed: int, n_boot: int
 
 def _parse_rollout(value):
     try:
-        return deps.parse_date(str(value))
+        return _dates.parse_date(str(value))
     except ValueError:
         raise DataValidationError(
             "--rollout: cannot read the date; write it day first (01/04/2020) or as ISO "
@@ -614,7 +614,7 @@ def read_reviewed(path, *, design=None):
     out["text"] = out["text"].fillna("").astype(str)
     truth = reviewed.truth.to_numpy()[mask]
     out["labels"] = [
-        deps.join_labels([lab for lab, t in zip(LABELS, r, strict=True) if t]) for r in truth
+        taxonomy.join_labels([lab for lab, t in zip(LABELS, r, strict=True) if t]) for r in truth
     ]
     weight = table["analysis_weight"] if "analysis_weight" in table else table["weight"]
     out["weight"] = weight.to_numpy(float)[mask]

@@ -19,8 +19,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from safetylens._review_adapter import LABELS, neutralise_formula, read_table
+from safetylens._formula import neutralise_formula
+from safetylens._readers import read_table
 from safetylens.exceptions import ReviewFormatError
+from safetylens.taxonomy import LABELS
 
 REVIEW_SHEET = "Review"
 GUIDE_SHEET = "Guide"

@@ -19,6 +19,7 @@ from safetylens.its.plot import figure_png
 from safetylens.its.tables import (
     Table,
     cumulative_table,
+    effects_table,
     fmt,
     fmt_p,
     render_html,
@@ -195,43 +196,11 @@ def _effects_table(result) -> list[Table]:
             )
         )
     tables.append(Table("What changed at the rollout", ("", kind, f"{level} CI", "p"), tuple(rows)))
-    effects = result.effects
-    tables.append(
-        Table(
-            f"Effect by period ({result.rate_unit})",
-            (
-                "period",
-                "with the rollout",
-                "without (expected)",
-                "difference",
-                f"{level} CI",
-                "relative",
-                f"{level} CI",
-            ),
-            tuple(
-                (
-                    f"{e.period} ({e.at} after the rollout period)",
-                    fmt(e.fitted),
-                    fmt(e.counterfactual),
-                    fmt(e.absolute_effect),
-                    f"{fmt(e.absolute_ci_low)} to {fmt(e.absolute_ci_high)}",
-                    _pct(e.relative_effect),
-                    f"{_pct(e.relative_ci_low)} to {_pct(e.relative_ci_high)}",
-                )
-                for e in effects.itertuples()
-            ),
-        )
-    )
+    tables.append(effects_table(result, level, for_board=True))
     c = result.cumulative
     if c is not None:
         tables.append(cumulative_table(result, c, level))
     return tables
-
-
-def _pct(value) -> str:
-    if value is None or not math.isfinite(float(value)):
-        return "NA"
-    return f"{100 * value:+.1f}%"
 
 
 def _sensitivity_table(result) -> Table:

@@ -157,35 +157,7 @@ def result_tables(result, *, human: bool = False) -> list[Table]:
                 ),
             )
         )
-    effects = result.effects
-    tables.append(
-        Table(
-            f"Effects ({result.rate_unit})",
-            (
-                "periods after rollout",
-                "period",
-                "with rollout",
-                "without (counterfactual)",
-                "absolute effect",
-                f"{level} CI",
-                "relative effect",
-                f"{level} CI",
-            ),
-            tuple(
-                (
-                    str(e.at),
-                    e.period,
-                    fmt(e.fitted),
-                    fmt(e.counterfactual),
-                    fmt(e.absolute_effect),
-                    f"{fmt(e.absolute_ci_low)} to {fmt(e.absolute_ci_high)}",
-                    _percent(e.relative_effect),
-                    f"{_percent(e.relative_ci_low)} to {_percent(e.relative_ci_high)}",
-                )
-                for e in effects.itertuples()
-            ),
-        )
-    )
+    tables.append(effects_table(result, level))
     cumulative = result.cumulative
     if cumulative is not None:
         tables.append(cumulative_table(result, cumulative, level))
@@ -204,6 +176,41 @@ def result_tables(result, *, human: bool = False) -> list[Table]:
         )
     )
     return tables
+
+
+def effects_table(result, level: str, *, for_board: bool = False) -> Table:
+    """The effect at each ``at`` period: with and without the rollout, their difference and
+    the relative change, each with its interval. ``for_board`` words it for the HTML report."""
+    if for_board:
+        title = f"Effect by period ({result.rate_unit})"
+        columns = ("period", "with the rollout", "without (expected)", "difference")
+        columns += (f"{level} CI", "relative", f"{level} CI")
+    else:
+        title = f"Effects ({result.rate_unit})"
+        columns = ("periods after rollout", "period", "with rollout", "without (counterfactual)")
+        columns += ("absolute effect", f"{level} CI", "relative effect", f"{level} CI")
+    rows = []
+    for e in result.effects.itertuples():
+        when = (
+            (f"{e.period} ({e.at} after the rollout period)",)
+            if for_board
+            else (
+                str(e.at),
+                e.period,
+            )
+        )
+        rows.append(
+            (
+                *when,
+                fmt(e.fitted),
+                fmt(e.counterfactual),
+                fmt(e.absolute_effect),
+                f"{fmt(e.absolute_ci_low)} to {fmt(e.absolute_ci_high)}",
+                percent(e.relative_effect),
+                f"{percent(e.relative_ci_low)} to {percent(e.relative_ci_high)}",
+            )
+        )
+    return Table(title, columns, tuple(rows))
 
 
 _fmt = fmt
@@ -235,14 +242,15 @@ def cumulative_table(result, c: dict, level: str) -> Table:
                 f"{fmt(c['expected_ci'][0])} to {fmt(c['expected_ci'][1])}",
                 fmt(c["difference"]),
                 f"{fmt(c['difference_ci'][0])} to {fmt(c['difference_ci'][1])}",
-                _percent(c["relative"]),
-                f"{_percent(c['relative_ci'][0])} to {_percent(c['relative_ci'][1])}",
+                percent(c["relative"]),
+                f"{percent(c['relative_ci'][0])} to {percent(c['relative_ci'][1])}",
             ),
         ),
     )
 
 
-def _percent(value) -> str:
+def percent(value) -> str:
+    """A relative change as a signed percentage (``+12.3%``), ``NA`` when not finite."""
     if value is None or not math.isfinite(float(value)):
         return "NA"
     return f"{100 * value:+.1f}%"
